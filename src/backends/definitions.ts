@@ -1,0 +1,5 @@
+/** Every backend dsv ships, in the order `dsv backends` and the README list them. */
+import type { BackendDefinition } from './backend.ts';
+import { fileBackend } from './file/index.ts';
+
+export const backendDefinitions: readonly BackendDefinition[] = [fileBackend];
