@@ -1,0 +1,95 @@
+/**
+ * `dsv serve`: runs the plugin daemon. The managed plugin's entrypoint runs it with settings from
+ * config.json; on a host it runs as a legacy plugin on /run/docker/plugins/dsv.sock.
+ */
+import { backendDefinitions } from '../backends/definitions.ts';
+import { BackendRegistry } from '../backends/registry.ts';
+import { defaultRetryPolicy } from '../backends/retry.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { volumeDriverRoutes } from '../protocol/routes.ts';
+import { PluginServer } from '../protocol/server.ts';
+import { parseSettings, type Settings } from '../settings/settings.ts';
+import { StateStore } from '../volumes/state.ts';
+import { ensureTmpfs, unmountTmpfs } from '../volumes/tmpfs.ts';
+import { VolumeService, describeError } from '../volumes/volumes.ts';
+
+export interface RunningDaemon {
+  readonly settings: Settings;
+  stop(): Promise<void>;
+}
+
+/** Starts the daemon and returns once the socket accepts requests. */
+export async function startDaemon(env: Readonly<Record<string, string | undefined>>, logger?: Logger): Promise<RunningDaemon> {
+  const settings = parseSettings(env, backendDefinitions);
+  const log = logger ?? createLogger(settings.logLevel);
+
+  const registry = new BackendRegistry(backendDefinitions, settings.env, log);
+  const tmpfs = await ensureTmpfs(settings.mountDir, settings.tmpfsSizeMb);
+  const volumes = new VolumeService({
+    registry,
+    state: new StateStore(settings.stateDir),
+    logger: log,
+    mountDir: settings.mountDir,
+    defaultBackend: settings.defaultBackend,
+    retryPolicy: { ...defaultRetryPolicy, budgetMs: settings.fetchTimeoutMs },
+  });
+  await volumes.start();
+
+  const server = new PluginServer({ socket: settings.socket, routes: volumeDriverRoutes(volumes), logger: log });
+  await server.listen();
+  log.info(
+    {
+      socket: settings.socket,
+      stateDir: settings.stateDir,
+      mountDir: settings.mountDir,
+      tmpfsMounted: tmpfs.mounted,
+      defaultBackend: settings.defaultBackend,
+      backends: registry.names(),
+    },
+    'dsv started',
+  );
+
+  return {
+    settings,
+    async stop() {
+      await server.close();
+      await volumes.stop();
+      if (tmpfs.mounted) {
+        // Fails while containers still hold files from it; the files were removed above anyway.
+        await unmountTmpfs(settings.mountDir).catch((error: unknown) =>
+          log.warn({ mountDir: settings.mountDir, err: describeError(error) }, 'tmpfs unmount failed'),
+        );
+      }
+      log.info('dsv stopped');
+    },
+  };
+}
+
+/** Runs the daemon until SIGTERM or SIGINT; a bad setting exits with status 2 before listening. */
+export async function serve(env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const bootLogger = createLogger(env.DSV_LOG_LEVEL === 'silent' ? 'silent' : 'info');
+  let daemon: RunningDaemon;
+  try {
+    daemon = await startDaemon(env);
+  } catch (error) {
+    bootLogger.fatal({ err: describeError(error) }, 'dsv failed to start');
+    process.exitCode = 2;
+    return;
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    bootLogger.info({ signal }, 'stopping');
+    daemon.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        bootLogger.error({ err: describeError(error) }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}

@@ -1,0 +1,158 @@
+/**
+ * The plugin's HTTP server on a unix socket. Every request is a POST of a JSON body (dockerd sends
+ * no Content-Type, and an empty body for Plugin.Activate); every failure, from an unknown route to
+ * a malformed body to a backend error, becomes an `{"Err": ...}` answer in `respondWithError`.
+ */
+import http from 'node:http';
+import { chmod, mkdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { DsvError, toDsvError } from '../errors.ts';
+import type { Route } from './routes.ts';
+
+/** Largest request body accepted; real requests are a few hundred bytes of names and options. */
+export const maxBodyBytes = 64 * 1024;
+
+export interface PluginServerOptions {
+  readonly socket: string;
+  readonly routes: ReadonlyMap<string, Route>;
+  readonly logger: Logger;
+}
+
+export class PluginServer {
+  readonly #options: PluginServerOptions;
+  readonly #server: http.Server;
+
+  constructor(options: PluginServerOptions) {
+    this.#options = options;
+    this.#server = http.createServer({ requestTimeout: 150_000, headersTimeout: 10_000 }, (request, response) => {
+      void this.#handle(request, response);
+    });
+  }
+
+  /** Listens on the socket, replacing a stale socket file left by a crash. */
+  async listen(): Promise<void> {
+    const socket = this.#options.socket;
+    await mkdir(path.dirname(socket), { recursive: true, mode: 0o755 });
+    await unlink(socket).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(socket, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    // Only root (dockerd) may talk to the plugin.
+    await chmod(socket, 0o600);
+  }
+
+  /** Stops accepting requests, lets running ones finish, then removes the socket file. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+    });
+    await unlink(this.#options.socket).catch(() => undefined);
+  }
+
+  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const started = performance.now();
+    const method = request.url ?? '';
+    try {
+      const route = this.#options.routes.get(method);
+      if (request.method !== 'POST' || route === undefined) {
+        throw new DsvError('INVALID_REQUEST', `unsupported request ${request.method} ${method.slice(0, 200)}`);
+      }
+      const body = await readBody(request);
+      const parsed = route.schema.safeParse(body);
+      if (!parsed.success) {
+        const reason = parsed.error.issues.map((issue) => issue.message).join('; ');
+        throw new DsvError('INVALID_REQUEST', `invalid ${method} request: ${reason}`);
+      }
+      const result = await route.handle(parsed.data);
+      send(response, 200, result);
+      this.#options.logger.debug({ method, durationMs: elapsed(started) }, 'request served');
+    } catch (error) {
+      this.#respondWithError(response, method, error, started);
+    }
+  }
+
+  /** The one place where failures become protocol answers. */
+  #respondWithError(response: http.ServerResponse, method: string, error: unknown, started: number): void {
+    const failure = toDsvError(error);
+    const fields = { method: method.slice(0, 200), code: failure.code, durationMs: elapsed(started) };
+    if (failure.code === 'INTERNAL') {
+      this.#options.logger.error({ ...fields, err: error }, 'request failed');
+    } else if (failure.code === 'VOLUME_NOT_FOUND') {
+      // dockerd asks every plugin about volumes it does not know, so these are routine.
+      this.#options.logger.debug({ ...fields, err: failure.describe() }, 'request failed');
+    } else {
+      this.#options.logger.info({ ...fields, err: failure.describe() }, 'request failed');
+    }
+    const status = failure.code === 'INVALID_REQUEST' ? 400 : 500;
+    // A request whose body was not read to the end cannot share its connection with the next one.
+    const close = !response.req.complete;
+    if (!response.headersSent) send(response, status, { Err: failure.describe() }, close);
+  }
+}
+
+/** Reads and decodes the body: empty means `{}`, anything but a JSON object is INVALID_REQUEST. */
+function readBody(request: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= maxBodyBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      // Stop reading at once; the error answer closes the connection, which discards the rest.
+      request.off('data', onData);
+      request.pause();
+      reject(new DsvError('INVALID_REQUEST', `request body is larger than ${maxBodyBytes} bytes`));
+    };
+    request.on('data', onData);
+    request.once('end', () => {
+      try {
+        resolve(decodeBody(Buffer.concat(chunks)));
+      } catch (error) {
+        reject(error);
+      }
+    });
+    request.once('error', reject);
+  });
+}
+
+function decodeBody(bytes: Buffer): unknown {
+  const text = bytes.toString('utf8').trim();
+  if (text === '') return {};
+
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new DsvError('INVALID_REQUEST', 'request body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new DsvError('INVALID_REQUEST', 'request body must be a JSON object');
+  }
+  return body;
+}
+
+function send(response: http.ServerResponse, status: number, body: unknown, close = false): void {
+  const text = JSON.stringify(body);
+  const headers: http.OutgoingHttpHeaders = {
+    'Content-Type': 'application/vnd.docker.plugins.v1.2+json',
+    'Content-Length': Buffer.byteLength(text),
+  };
+  if (close) headers.Connection = 'close';
+  response.writeHead(status, headers);
+  response.end(text);
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}

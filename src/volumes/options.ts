@@ -1,0 +1,139 @@
+/**
+ * Volume options: what `docker volume create -o`, Compose `driver_opts` and `--mount volume-opt=`
+ * pass to Create. Common options apply to every backend; each backend declares its own extra ones.
+ */
+import { z } from 'zod';
+import { DsvError } from '../errors.ts';
+import type { BackendDefinition, BackendOptions } from '../backends/backend.ts';
+
+export interface VolumeOptions {
+  readonly backend: string;
+  /** The secret reference in the backend: name, id, ARN or path. */
+  readonly secret: string;
+  /** One field of a JSON secret, or undefined for the whole value. */
+  readonly key: string | undefined;
+  /** Permission bits of the mounted file, such as 0o400. */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Options only the chosen backend understands, such as `version` or `stage`. */
+  readonly backendOptions: BackendOptions;
+}
+
+// uid and gid 4294967295 mean "leave unchanged" to chown(2), so the largest usable id is one less.
+const maxId = 4_294_967_294;
+
+const printable = /^[^\u0000-\u001f\u007f]+$/;
+
+export const commonOptionSpecs = {
+  backend: {
+    description: 'Backend that stores the secret; default: the DSV_DEFAULT_BACKEND setting.',
+    schema: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a backend name such as "aws" or "file"'),
+  },
+  secret: {
+    description: "The secret's name, id, ARN or path in the backend; default: the volume name.",
+    schema: z.string().min(1).max(2048).regex(printable, 'must not contain control characters'),
+  },
+  key: {
+    description: 'One field of a JSON secret: a literal key first, then a dotted path such as "db.password".',
+    schema: z.string().min(1).max(1024).regex(printable, 'must not contain control characters'),
+  },
+  mode: {
+    description: 'Permission bits of the file, in octal; default 0400.',
+    schema: z.string().regex(/^0?[0-7]{3}$/, 'must be an octal mode from 000 to 0777, such as 0400 or 0440'),
+  },
+  uid: {
+    description: 'Numeric user id that owns the file; default 0.',
+    schema: z.string().regex(/^\d{1,10}$/, 'must be a numeric user id').refine((value) => Number(value) <= maxId, {
+      message: `must be at most ${maxId}`,
+    }),
+  },
+  gid: {
+    description: 'Numeric group id of the file; default 0.',
+    schema: z.string().regex(/^\d{1,10}$/, 'must be a numeric group id').refine((value) => Number(value) <= maxId, {
+      message: `must be at most ${maxId}`,
+    }),
+  },
+} as const;
+
+type CommonOption = keyof typeof commonOptionSpecs;
+
+export interface ParseContext {
+  readonly volume: string;
+  readonly defaultBackend: string;
+  /** Returns the backend's definition or throws INVALID_OPTION for an unknown name. */
+  definition(name: string): BackendDefinition;
+}
+
+/**
+ * Checks raw Create options and fills in defaults. Every problem is reported at once, each naming
+ * the option and what it accepts.
+ */
+export function parseVolumeOptions(raw: Readonly<Record<string, string>>, context: ParseContext): VolumeOptions {
+  const problems: string[] = [];
+  const common: Partial<Record<CommonOption, string>> = {};
+
+  const backendName = raw.backend ?? context.defaultBackend;
+  const backendProblem = checkOption('backend', backendName, commonOptionSpecs.backend.schema);
+  if (backendProblem !== undefined) throw invalid([backendProblem]);
+  const definition = context.definition(backendName);
+
+  const backendOptions: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (Object.hasOwn(commonOptionSpecs, name)) {
+      const problem = checkOption(name, value, commonOptionSpecs[name as CommonOption].schema);
+      if (problem === undefined) common[name as CommonOption] = value;
+      else problems.push(problem);
+    } else if (Object.hasOwn(definition.options, name)) {
+      const problem = checkOption(name, value, definition.options[name]!.schema);
+      if (problem === undefined) backendOptions[name] = value;
+      else problems.push(problem);
+    } else {
+      const accepted = [...Object.keys(commonOptionSpecs), ...Object.keys(definition.options)].join(', ');
+      problems.push(`unknown option "${name}": backend ${definition.name} accepts ${accepted}`);
+    }
+  }
+  if (problems.length > 0) throw invalid(problems);
+
+  return {
+    backend: definition.name,
+    secret: common.secret ?? context.volume,
+    key: common.key,
+    mode: common.mode === undefined ? 0o400 : Number.parseInt(common.mode, 8),
+    uid: common.uid === undefined ? 0 : Number(common.uid),
+    gid: common.gid === undefined ? 0 : Number(common.gid),
+    backendOptions: Object.freeze(backendOptions),
+  };
+}
+
+function checkOption(name: string, value: string, schema: z.ZodType<string>): string | undefined {
+  const result = schema.safeParse(value);
+  if (result.success) return undefined;
+  const reason = result.error.issues.map((issue) => issue.message).join(', ');
+  // Option values are references and modes, never secret values, and Docker shows them anyway.
+  const shown = value.length > 100 ? `${value.slice(0, 100)}...` : value;
+  return `option "${name}" is invalid: "${shown}" ${reason}`;
+}
+
+function invalid(problems: string[]): DsvError {
+  return new DsvError('INVALID_OPTION', problems.join('; '));
+}
+
+/** Formats options for logs and `docker volume inspect`: references only, never values. */
+export function describeOptions(options: VolumeOptions): Record<string, string> {
+  const described: Record<string, string> = {
+    backend: options.backend,
+    secret: options.secret,
+    mode: `0${options.mode.toString(8)}`,
+    uid: String(options.uid),
+    gid: String(options.gid),
+  };
+  if (options.key !== undefined) described.key = options.key;
+  return { ...described, ...definedEntries(options.backendOptions) };
+}
+
+function definedEntries(record: BackendOptions): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(record)) if (value !== undefined) result[name] = value;
+  return result;
+}

@@ -1,0 +1,9 @@
+/**
+ * Every vendor fake, keyed by the backend it serves. `npm run fake -- NAME` and the end-to-end
+ * tests start fakes from this table.
+ */
+import type { RunningFake } from './fake.ts';
+
+export type StartFake = (options?: { port?: number }) => Promise<RunningFake>;
+
+export const fakes: Readonly<Record<string, StartFake>> = {};
