@@ -12,8 +12,8 @@ import { describeOptions, parseVolumeOptions, type VolumeOptions } from './optio
 import { removeStaleVolumeFiles, removeVolumeFiles, secretFilePath, writeSecretFile } from './secret-file.ts';
 import type { StateFile, StateStore, VolumeRecord } from './state.ts';
 
-/** Docker's own rule for volume names; it also keeps names safe as path components. */
-const volumeNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,254}$/;
+/** Docker's rule for volume names (one character allowed); it keeps names safe as path components. */
+const volumeNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
 
 export function isVolumeName(name: string): boolean {
   return volumeNamePattern.test(name);
@@ -86,7 +86,7 @@ export class VolumeService {
   }
 
   /** Validates the options and checks the secret can be read; keeps no value. */
-  create(name: string, rawOptions: Readonly<Record<string, string>>): Promise<void> {
+  async create(name: string, rawOptions: Readonly<Record<string, string>>): Promise<void> {
     checkName(name);
     return this.#lock.run(name, async () => {
       const options = this.#parse(name, rawOptions);
@@ -245,7 +245,7 @@ function checkName(name: string): void {
   if (!isVolumeName(name)) {
     throw new DsvError(
       'INVALID_REQUEST',
-      `volume name "${name.slice(0, 300)}" is invalid: use 2 to 255 letters, digits, "_", "." or "-", starting with a letter or digit`,
+      `volume name "${name.slice(0, 300)}" is invalid: use 1 to 255 letters, digits, "_", "." or "-", starting with a letter or digit`,
     );
   }
 }

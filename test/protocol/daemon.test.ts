@@ -1,0 +1,87 @@
+/** The daemon as `dsv serve` wires it: settings, the file backend, tmpfs check, socket, restart. */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startDaemon } from '../../src/cli/serve.ts';
+import { DsvError } from '../../src/errors.ts';
+import { isTmpfs } from '../../src/volumes/tmpfs.ts';
+import { captureLog } from '../support/log-capture.ts';
+import { callPlugin } from '../support/plugin-client.ts';
+import { diskTempDir, removeDir, tmpfsTempDir } from '../support/temp.ts';
+
+const directories: string[] = [];
+after(async () => {
+  for (const directory of directories) await removeDir(directory);
+});
+
+async function environment(): Promise<Record<string, string>> {
+  const state = await diskTempDir('dsv-daemon');
+  const files = await tmpfsTempDir('dsv-daemon-files');
+  const mounts = await tmpfsTempDir('dsv-daemon-mounts');
+  directories.push(state, files, mounts);
+  await mkdir(path.join(files, 'prod', 'db'), { recursive: true });
+  await writeFile(path.join(files, 'prod', 'db', 'password'), 'file-secret\n');
+  return {
+    DSV_SOCKET: path.join(state, 'dsv.sock'),
+    DSV_STATE_DIR: path.join(state, 'state'),
+    DSV_MOUNT_DIR: mounts,
+    DSV_FILES_DIR: files,
+    DSV_LOG_LEVEL: 'silent',
+  };
+}
+
+describe('startDaemon', () => {
+  it('serves the file backend and survives a restart', async () => {
+    const env = await environment();
+    const socket = env.DSV_SOCKET!;
+    const first = await startDaemon(env, captureLog().logger);
+    assert.deepEqual((await callPlugin(socket, 'VolumeDriver.Create', { Name: 'pw', Opts: { secret: 'prod/db/password' } })).body, {});
+    const file = String((await callPlugin(socket, 'VolumeDriver.Mount', { Name: 'pw', ID: 'a' })).body.Mountpoint);
+    assert.equal(await readFile(file, 'utf8'), 'file-secret\n');
+    await first.stop();
+    await assert.rejects(access(socket), { code: 'ENOENT' });
+    await assert.rejects(access(file), { code: 'ENOENT' });
+
+    const second = await startDaemon(env, captureLog().logger);
+    try {
+      const volume = (await callPlugin(socket, 'VolumeDriver.Get', { Name: 'pw' })).body.Volume as Record<string, unknown>;
+      assert.equal(volume.Name, 'pw');
+      assert.equal(volume.Mountpoint, undefined, 'nothing counts as mounted after a restart');
+      const again = String((await callPlugin(socket, 'VolumeDriver.Mount', { Name: 'pw', ID: 'a' })).body.Mountpoint);
+      assert.equal(await readFile(again, 'utf8'), 'file-secret\n');
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('stops on a bad setting naming it', async () => {
+    const env = { ...(await environment()), DSV_FETCH_TIMEOUT_SECONDS: '500', DSV_LOG_LEVL: 'debug' };
+    await assert.rejects(startDaemon(env, captureLog().logger), (error: unknown) => {
+      assert.ok(error instanceof DsvError);
+      assert.equal(error.code, 'INVALID_SETTING');
+      assert.match(error.message, /DSV_LOG_LEVL: unknown setting/);
+      assert.match(error.message, /DSV_FETCH_TIMEOUT_SECONDS/);
+      return true;
+    });
+  });
+
+  it('refuses a mount folder off tmpfs when it cannot mount one', { skip: process.getuid?.() === 0 && 'root can mount a tmpfs' }, async () => {
+    const env = { ...(await environment()), DSV_MOUNT_DIR: await diskTempDir('dsv-not-tmpfs') };
+    directories.push(env.DSV_MOUNT_DIR);
+    await assert.rejects(startDaemon(env, captureLog().logger), /is not on tmpfs and mounting one there failed/);
+  });
+
+  it('mounts its own tmpfs and unmounts it at stop', { skip: process.getuid?.() !== 0 && 'mounting a tmpfs needs root' }, async () => {
+    const mountDir = await diskTempDir('dsv-own-tmpfs');
+    directories.push(mountDir);
+    assert.equal(await isTmpfs(mountDir), false);
+    const daemon = await startDaemon({ ...(await environment()), DSV_MOUNT_DIR: mountDir }, captureLog().logger);
+    try {
+      assert.equal(await isTmpfs(mountDir), true);
+    } finally {
+      await daemon.stop();
+    }
+    assert.equal(await isTmpfs(mountDir), false);
+  });
+});
