@@ -20,7 +20,7 @@ async function documentedCodes(): Promise<Map<string, DocumentedCode>> {
   return codes;
 }
 
-/** Codes passed to `new DsvError('CODE'` or `failNext('CODE'` anywhere in src/, tests excluded. */
+/** Codes in `new DsvError('CODE'` or `code: 'CODE'` anywhere in src/, tests excluded. */
 async function thrownCodes(): Promise<Set<string>> {
   const codes = new Set<string>();
   const files = await readdir(path.join(root, 'src'), { recursive: true });

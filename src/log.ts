@@ -7,6 +7,10 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger };
 
+// pino matches each path at one depth only, so every name is listed at the top and two levels down.
+const credentialNames = ['password', 'token', 'secretAccessKey', 'clientSecret'];
+const redactedPaths = credentialNames.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]);
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -14,7 +18,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: 'dsv' },
       timestamp: pino.stdTimeFunctions.isoTime,
       // Options objects are logged by reference name only; these paths would hold credentials.
-      redact: { paths: ['*.password', '*.token', '*.secretAccessKey', '*.clientSecret'], censor: '[redacted]' },
+      redact: { paths: redactedPaths, censor: '[redacted]' },
     },
     destination ?? pino.destination({ dest: 1, sync: true }),
   );

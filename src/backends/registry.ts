@@ -57,10 +57,17 @@ export class BackendRegistry {
     const loaded = this.#loading.get(name);
     if (loaded !== undefined) return loaded;
 
-    const definition = this.definition(name);
+    let definition: BackendDefinition;
+    try {
+      definition = this.definition(name);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const logger = this.#logger.child({ backend: name });
     const started = performance.now();
-    const loading = definition.create({ env: this.#env, logger }).then(
+    // The executor turns a create() that throws before returning a promise into a rejection.
+    const created = new Promise<SecretBackend>((resolve) => resolve(definition.create({ env: this.#env, logger })));
+    const loading = created.then(
       (backend) => {
         logger.debug({ durationMs: Math.round(performance.now() - started) }, 'backend loaded');
         return backend;

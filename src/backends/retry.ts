@@ -51,7 +51,8 @@ export async function fetchWithRetry(
       failure = signal.aborted ? timeoutError(policy, attempt, error) : toDsvError(error);
     }
 
-    if (!failure.retryable || failure.code === 'TIMEOUT' || attempt >= policy.maxAttempts) {
+    // The budget's own signal ends the fetch; a timeout the backend reports may be retried.
+    if (signal.aborted || !failure.retryable || attempt >= policy.maxAttempts) {
       throw failure;
     }
     const backoffMs = random() * policy.baseDelayMs * 2 ** (attempt - 1);
@@ -66,5 +67,6 @@ export async function fetchWithRetry(
 
 function timeoutError(policy: RetryPolicy, attempt: number, cause: unknown): DsvError {
   const seconds = policy.budgetMs / 1000;
-  return new DsvError('TIMEOUT', `no answer within ${seconds} s (${attempt} attempts)`, { cause });
+  const attempts = attempt === 1 ? '1 attempt' : `${attempt} attempts`;
+  return new DsvError('TIMEOUT', `no answer within ${seconds} s (${attempts})`, { cause });
 }

@@ -70,19 +70,16 @@ export function parseSettings(
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
+  const defaultBackend = input.DSV_DEFAULT_BACKEND ?? 'file';
+  if (!backends.some((backend) => backend.name === defaultBackend)) {
+    const names = backends.map((backend) => backend.name).join(', ');
+    problems.push(`DSV_DEFAULT_BACKEND: unknown backend "${defaultBackend}"; known backends: ${names}`);
+  }
   if (problems.length > 0 || !parsed.success) {
     throw new DsvError('INVALID_SETTING', `invalid plugin settings: ${problems.join('; ')}`);
   }
 
   const values = parsed.data as Record<string, unknown>;
-  const defaultBackend = values.DSV_DEFAULT_BACKEND as string;
-  if (!backends.some((backend) => backend.name === defaultBackend)) {
-    const names = backends.map((backend) => backend.name).join(', ');
-    throw new DsvError(
-      'INVALID_SETTING',
-      `invalid plugin settings: DSV_DEFAULT_BACKEND: unknown backend "${defaultBackend}"; known backends: ${names}`,
-    );
-  }
 
   const checkedEnv: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(values)) {

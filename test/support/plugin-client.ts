@@ -1,4 +1,4 @@
-/** A minimal Docker-like client for the plugin socket: POST, no Content-Type, JSON answers. */
+/** A minimal client for the plugin socket that sends requests as dockerd does: POST, no Content-Type. */
 import http from 'node:http';
 
 export interface PluginAnswer {
@@ -8,7 +8,9 @@ export interface PluginAnswer {
 }
 
 export function callPlugin(socketPath: string, method: string, body?: unknown | string, httpMethod = 'POST'): Promise<PluginAnswer> {
-  const payload = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  let payload = '';
+  if (typeof body === 'string') payload = body;
+  else if (body !== undefined) payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const request = http.request(
       { socketPath, path: `/${method}`, method: httpMethod, headers: { 'Content-Length': Buffer.byteLength(payload) } },
@@ -20,7 +22,7 @@ export function callPlugin(socketPath: string, method: string, body?: unknown | 
           try {
             resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>, text });
           } catch {
-            reject(new Error(`plugin answered ${response.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`));
+            reject(new Error(`plugin returned ${response.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`));
           }
         });
       },

@@ -1,4 +1,4 @@
-import { open, realpath } from 'node:fs/promises';
+import { access, open, realpath } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { DsvError } from '../../errors.ts';
@@ -17,7 +17,8 @@ export class FileBackend implements SecretBackend {
   async fetch(request: SecretRequest, context: FetchContext): Promise<Uint8Array> {
     const file = await this.#resolve(request.secret);
     // O_NOFOLLOW closes the gap between the realpath check and the open for the last component.
-    const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
+    // O_NONBLOCK keeps a FIFO from blocking the open; the isFile() check below then rejects it.
+    const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: unknown) => {
       throw mapFsError(error, request.secret);
     });
     try {
@@ -43,6 +44,12 @@ export class FileBackend implements SecretBackend {
       );
     }
     const root = await realpath(this.#root).catch((error: unknown) => {
+      throw new DsvError('BACKEND_UNAVAILABLE', `files folder ${this.#root} is not readable: ${describe(error)}`, {
+        cause: error,
+      });
+    });
+    // realpath needs no permission on the folder itself, so check it here to report the folder.
+    await access(root, constants.R_OK | constants.X_OK).catch((error: unknown) => {
       throw new DsvError('BACKEND_UNAVAILABLE', `files folder ${this.#root} is not readable: ${describe(error)}`, {
         cause: error,
       });
