@@ -1,5 +1,6 @@
 /** Every backend dsv ships, in the order `dsv backends` and the README list them. */
 import type { BackendDefinition } from './backend.ts';
 import { fileBackend } from './file/index.ts';
+import { vaultBackend } from './vault/index.ts';
 
-export const backendDefinitions: readonly BackendDefinition[] = [fileBackend];
+export const backendDefinitions: readonly BackendDefinition[] = [fileBackend, vaultBackend];

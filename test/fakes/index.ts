@@ -3,7 +3,10 @@
  * tests start fakes from this table.
  */
 import type { RunningFake } from './fake.ts';
+import { startVaultFake } from './vault.ts';
 
 export type StartFake = (options?: { port?: number }) => Promise<RunningFake>;
 
-export const fakes: Readonly<Record<string, StartFake>> = {};
+export const fakes: Readonly<Record<string, StartFake>> = {
+  vault: startVaultFake,
+};
