@@ -1,6 +1,8 @@
 /** Every backend dsv ships, in the order `dsv backends` and the README list them. */
 import type { BackendDefinition } from './backend.ts';
+import { awsBackend } from './aws/index.ts';
+import { awsSsmBackend } from './aws-ssm/index.ts';
 import { fileBackend } from './file/index.ts';
 import { vaultBackend } from './vault/index.ts';
 
-export const backendDefinitions: readonly BackendDefinition[] = [fileBackend, vaultBackend];
+export const backendDefinitions: readonly BackendDefinition[] = [fileBackend, awsBackend, awsSsmBackend, vaultBackend];

@@ -2,11 +2,14 @@
  * Every vendor fake, keyed by the backend it serves. `npm run fake -- NAME` and the end-to-end
  * tests start fakes from this table.
  */
+import { startAwsFake, startAwsSsmFake } from './aws.ts';
 import type { RunningFake } from './fake.ts';
 import { startVaultFake } from './vault.ts';
 
 export type StartFake = (options?: { port?: number }) => Promise<RunningFake>;
 
 export const fakes: Readonly<Record<string, StartFake>> = {
+  aws: startAwsFake,
+  'aws-ssm': startAwsSsmFake,
   vault: startVaultFake,
 };
