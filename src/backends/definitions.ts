@@ -3,6 +3,13 @@ import type { BackendDefinition } from './backend.ts';
 import { awsBackend } from './aws/index.ts';
 import { awsSsmBackend } from './aws-ssm/index.ts';
 import { fileBackend } from './file/index.ts';
+import { gcpBackend } from './gcp/index.ts';
 import { vaultBackend } from './vault/index.ts';
 
-export const backendDefinitions: readonly BackendDefinition[] = [fileBackend, awsBackend, awsSsmBackend, vaultBackend];
+export const backendDefinitions: readonly BackendDefinition[] = [
+  fileBackend,
+  awsBackend,
+  awsSsmBackend,
+  gcpBackend,
+  vaultBackend,
+];

@@ -4,6 +4,7 @@
  */
 import { startAwsFake, startAwsSsmFake } from './aws.ts';
 import type { RunningFake } from './fake.ts';
+import { startGcpFake } from './gcp.ts';
 import { startVaultFake } from './vault.ts';
 
 export type StartFake = (options?: { port?: number }) => Promise<RunningFake>;
@@ -11,5 +12,6 @@ export type StartFake = (options?: { port?: number }) => Promise<RunningFake>;
 export const fakes: Readonly<Record<string, StartFake>> = {
   aws: startAwsFake,
   'aws-ssm': startAwsSsmFake,
+  gcp: startGcpFake,
   vault: startVaultFake,
 };
