@@ -2,6 +2,7 @@
 import type { BackendDefinition } from './backend.ts';
 import { awsBackend } from './aws/index.ts';
 import { awsSsmBackend } from './aws-ssm/index.ts';
+import { azureBackend } from './azure/index.ts';
 import { fileBackend } from './file/index.ts';
 import { gcpBackend } from './gcp/index.ts';
 import { vaultBackend } from './vault/index.ts';
@@ -11,5 +12,6 @@ export const backendDefinitions: readonly BackendDefinition[] = [
   awsBackend,
   awsSsmBackend,
   gcpBackend,
+  azureBackend,
   vaultBackend,
 ];

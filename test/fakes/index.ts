@@ -3,6 +3,7 @@
  * tests start fakes from this table.
  */
 import { startAwsFake, startAwsSsmFake } from './aws.ts';
+import { startAzureFake } from './azure.ts';
 import type { RunningFake } from './fake.ts';
 import { startGcpFake } from './gcp.ts';
 import { startVaultFake } from './vault.ts';
@@ -13,5 +14,6 @@ export const fakes: Readonly<Record<string, StartFake>> = {
   aws: startAwsFake,
   'aws-ssm': startAwsSsmFake,
   gcp: startGcpFake,
+  azure: startAzureFake,
   vault: startVaultFake,
 };
