@@ -77,6 +77,11 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
     return;
   }
 
+  // Some SDKs refresh tokens in the background and drop the failures; log them, keep serving.
+  process.on('unhandledRejection', (reason) => {
+    bootLogger.error({ err: describeError(reason) }, 'unhandled promise rejection');
+  });
+
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
