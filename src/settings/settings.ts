@@ -21,14 +21,18 @@ function integer(min: number, max: number) {
 
 /** Settings that dsv itself reads; backend settings are added from each backend definition. */
 export const coreSettingsShape = {
-  DSV_LOG_LEVEL: z.enum(logLevels).default('info'),
-  DSV_DEFAULT_BACKEND: z.string().min(1).default('file'),
-  DSV_SOCKET: absolutePath.default('/run/docker/plugins/dsv.sock'),
-  DSV_STATE_DIR: absolutePath.default('/var/lib/dsv/state'),
-  DSV_MOUNT_DIR: absolutePath.default('/run/dsv/volumes'),
-  DSV_TMPFS_SIZE_MB: integer(1, 65_536).default(64),
+  DSV_LOG_LEVEL: z.enum(logLevels).default('info').describe('log level: fatal, error, warn, info, debug, trace or silent'),
+  DSV_DEFAULT_BACKEND: z.string().min(1).default('file').describe('backend for volumes without a backend option'),
+  DSV_SOCKET: absolutePath.default('/run/docker/plugins/dsv.sock').describe('unix socket the plugin listens on'),
+  DSV_STATE_DIR: absolutePath.default('/var/lib/dsv/state').describe('folder of the state file, which holds no secret value'),
+  DSV_MOUNT_DIR: absolutePath
+    .default('/run/dsv/volumes')
+    .describe('folder of the secret files; dsv mounts a tmpfs there unless it already is one'),
+  DSV_TMPFS_SIZE_MB: integer(1, 65_536).default(64).describe('size of the tmpfs for secret files, in MiB'),
   // Docker gives a managed plugin 30 s per request, so the default keeps a fetch well inside it.
-  DSV_FETCH_TIMEOUT_SECONDS: integer(1, 110).default(20),
+  DSV_FETCH_TIMEOUT_SECONDS: integer(1, 110)
+    .default(20)
+    .describe('time budget of one fetch, every retry included, in seconds'),
 };
 
 export interface Settings {

@@ -244,7 +244,7 @@ test('service endpoint setting wins over AWS_ENDPOINT_URL', async () => {
 });
 
 test('connection refused is backend unavailable', async () => {
-  const target = await backend({ AWS_ENDPOINT_URL: `http://127.0.0.1:${await closedPort()}` });
+  const target = await backend({ AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${await closedPort()}` });
   assertCode(await fetchError(target, fake.demoSecret), 'BACKEND_UNAVAILABLE', 'ECONNREFUSED');
 });
 

@@ -260,7 +260,7 @@ test('5xx is backend unavailable', async () => {
 });
 
 test('connection refused is backend unavailable', async () => {
-  const target = await backend({ AWS_ENDPOINT_URL: `http://127.0.0.1:${await closedPort()}` });
+  const target = await backend({ AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${await closedPort()}` });
   assertCode(await fetchError(target, fake.demoSecret), 'BACKEND_UNAVAILABLE', 'ECONNREFUSED');
 });
 
@@ -310,9 +310,9 @@ test('AWS_CA_BUNDLE makes a private CA trusted', async (t) => {
   const tlsFake = await startAwsFake({ tls: { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') } });
   t.after(() => tlsFake.close());
 
-  const untrusted = await backend({ AWS_ENDPOINT_URL: tlsFake.url });
+  const untrusted = await backend({ AWS_ENDPOINT_URL_SECRETS_MANAGER: tlsFake.url });
   assertCode(await fetchError(untrusted, tlsFake.demoSecret), 'BACKEND_ERROR', 'AWS_CA_BUNDLE');
-  const trusted = await backend({ AWS_ENDPOINT_URL: tlsFake.url, AWS_CA_BUNDLE: cert });
+  const trusted = await backend({ AWS_ENDPOINT_URL_SECRETS_MANAGER: tlsFake.url, AWS_CA_BUNDLE: cert });
   assert.equal(await fetchText(trusted, tlsFake.demoSecret), tlsFake.demoValue);
 });
 

@@ -399,7 +399,8 @@ function describeFake(
     },
     settings: (credentialsDir) => ({
       AWS_REGION: region,
-      AWS_ENDPOINT_URL: server.url,
+      // The service-specific name, so that an aws and an aws-ssm fake can serve one plugin.
+      [demo.backend === 'aws-ssm' ? 'AWS_ENDPOINT_URL_SSM' : 'AWS_ENDPOINT_URL_SECRETS_MANAGER']: server.url,
       AWS_SHARED_CREDENTIALS_FILE: `${credentialsDir}/aws/credentials`,
       AWS_CONFIG_FILE: `${credentialsDir}/aws/config`,
       // Keeps the credential chain off the instance metadata address if the file is missing.

@@ -10,7 +10,11 @@ export const fileBackend: BackendDefinition = {
   description: 'Files in a host folder (DSV_FILES_DIR); for development and tests.',
   options: {},
   settings: {
-    DSV_FILES_DIR: z.string().regex(/^\//, 'must be an absolute path').default('/var/lib/dsv/files'),
+    DSV_FILES_DIR: z
+      .string()
+      .regex(/^\//, 'must be an absolute path')
+      .default('/var/lib/dsv/files')
+      .describe('folder of the file backend; the managed plugin mounts the files mount here'),
   },
   async create(environment) {
     const { FileBackend } = await import('./file-backend.ts');

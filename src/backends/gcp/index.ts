@@ -31,12 +31,18 @@ export const gcpBackend: BackendDefinition = {
     DSV_GCP_PROJECT: z
       .string()
       .regex(projectPattern, 'must be a project id (6 to 30 lowercase letters, digits or dashes) or a project number')
-      .optional(),
+      .optional()
+      .describe("project of secrets given by id; unset: the key file's project_id"),
     DSV_GCP_ENDPOINT: z
       .string()
       .refine((value) => parseEndpointUrl(value) !== undefined, 'must be an http or https URL without a path, such as http://127.0.0.1:8085')
-      .optional(),
-    GOOGLE_APPLICATION_CREDENTIALS: z.string().regex(/^\//, 'must be an absolute path').optional(),
+      .optional()
+      .describe('Secret Manager endpoint URL for emulators and tests; unset: the public endpoint'),
+    GOOGLE_APPLICATION_CREDENTIALS: z
+      .string()
+      .regex(/^\//, 'must be an absolute path')
+      .optional()
+      .describe('service-account key or external-account file; unset: /etc/dsv/credentials/gcp/key.json if present'),
   },
   async create(environment) {
     const { env, logger } = environment;

@@ -39,18 +39,23 @@ export const vaultBackend: BackendDefinition = {
     },
   },
   settings: {
-    VAULT_ADDR: z.string().regex(/^https?:\/\/[^/]/, 'must be an http:// or https:// URL').optional(),
-    VAULT_NAMESPACE: z.string().optional(),
-    VAULT_CACERT: absolutePath.optional(),
-    VAULT_TOKEN: z.string().optional(),
-    DSV_VAULT_TOKEN_FILE: absolutePath.default(defaultTokenFile),
-    DSV_VAULT_ROLE_ID: z.string().optional(),
-    DSV_VAULT_ROLE_ID_FILE: absolutePath.optional(),
-    DSV_VAULT_SECRET_ID_FILE: absolutePath.default(defaultSecretIdFile),
+    VAULT_ADDR: z
+      .string()
+      .regex(/^https?:\/\/[^/]/, 'must be an http:// or https:// URL')
+      .optional()
+      .describe('Vault or OpenBao address, such as https://vault.example.com:8200; required by the vault backend'),
+    VAULT_NAMESPACE: z.string().optional().describe('Vault Enterprise or OpenBao namespace, sent as X-Vault-Namespace'),
+    VAULT_CACERT: absolutePath.optional().describe('PEM file of the CA that signed the Vault server certificate'),
+    VAULT_TOKEN: z.string().optional().describe('Vault token; visible in "docker plugin inspect", so prefer the token file'),
+    DSV_VAULT_TOKEN_FILE: absolutePath.default(defaultTokenFile).describe('file with a Vault token, read again when it changes'),
+    DSV_VAULT_ROLE_ID: z.string().optional().describe('AppRole role id; setting it switches to AppRole login'),
+    DSV_VAULT_ROLE_ID_FILE: absolutePath.optional().describe('file with the AppRole role id, in place of DSV_VAULT_ROLE_ID'),
+    DSV_VAULT_SECRET_ID_FILE: absolutePath.default(defaultSecretIdFile).describe('file with the AppRole secret id, read at every login'),
     DSV_VAULT_AUTH_MOUNT: z
       .string()
       .regex(/^[^/\s]+(\/[^/\s]+)*$/, 'must be the path the AppRole auth method is enabled at, such as "approle"')
-      .default(defaultAuthMount),
+      .default(defaultAuthMount)
+      .describe('path the AppRole auth method is enabled at'),
   },
   async create(environment) {
     const { createVaultBackend } = await import('./vault-backend.ts');
