@@ -85,6 +85,28 @@ describe('backends against fakes on a private engine', { skip: e2eSkipReason() }
 
       assert.equal(ran.code, 0, ran.stderr);
       assert.equal(ran.stdout, fake.demoValue);
+
+      const mount = `type=volume,volume-driver=dsv,src=${name},target=/run/secrets/demo,readonly`;
+      const mounted = await engine.docker('run', '--rm', '--network', 'none', '--mount', mount, 'busybox', 'cat', '/run/secrets/demo');
+      assert.equal(mounted.code, 0, mounted.stderr);
+      assert.equal(mounted.stdout, fake.demoValue);
+    });
+
+    test(`${backend} backend reports a missing secret`, async () => {
+      assert.ok(engine, 'the engine did not start');
+      const fake = running.find((candidate) => candidate.backend === backend);
+      assert.ok(fake, `the ${backend} fake did not start`);
+      const name = uniqueName(`${backend}-missing`);
+      const secret = `${fake.demoSecret}-missing`;
+
+      const started = performance.now();
+      const created = await engine.docker('volume', 'create', '-d', 'dsv', '-o', `backend=${backend}`, '-o', `secret=${secret}`, name);
+      const elapsedMs = performance.now() - started;
+
+      assert.notEqual(created.code, 0, 'creating a volume for a missing secret succeeded');
+      assert.match(created.stderr, new RegExp(`volume "${name}", ${backend} secret "${secret}": .*\\[SECRET_NOT_FOUND\\]`));
+      // The default fetch budget is 20 s; a not-found answer is final and must not use it up.
+      assert.ok(elapsedMs < 20_000, `docker volume create took ${Math.round(elapsedMs)} ms`);
     });
   }
 
