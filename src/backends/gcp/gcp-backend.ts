@@ -2,6 +2,7 @@
  * The `gcp` backend: AccessSecretVersion through the official Node client, over REST
  * (`fallback: true`) in production as in tests, so the tested path is the shipped one.
  */
+import { raceAbort } from '../abort.ts';
 import { v1, type protos } from '@google-cloud/secret-manager';
 import type { Logger } from 'pino';
 import { DsvError } from '../../errors.ts';
@@ -168,26 +169,9 @@ function closeQuietly(client: SecretManagerClient): void {
  * rejection here cannot wait for it.
  */
 function abortable<T>(promise: CancellablePromise<T>, signal: AbortSignal, name: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      promise.cancel?.();
-      reject(new DsvError('TIMEOUT', `request for "${name}" was aborted before Secret Manager responded`));
-    };
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
+  return raceAbort(promise, signal, () => {
+    promise.cancel?.();
+    return new DsvError('TIMEOUT', `request for "${name}" was aborted before Secret Manager responded`);
   });
 }
 

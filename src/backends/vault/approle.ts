@@ -4,6 +4,7 @@
  * login when it cannot be renewed or renewal no longer extends it (its max TTL is reached).
  * Concurrent callers share one login or renewal.
  */
+import { raceAbort } from '../abort.ts';
 import type { Logger } from 'pino';
 import { DsvError } from '../../errors.ts';
 import type { TokenSource, TokenSourceDependencies } from './auth.ts';
@@ -154,21 +155,7 @@ export class AppRoleTokenSource implements TokenSource {
 
 /** Waits for a shared promise, but gives up with TIMEOUT when this caller's own signal aborts. */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortedError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortedError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+  return raceAbort(promise, signal, () => abortedError(signal));
 }
 
 function abortedError(signal: AbortSignal): DsvError {
