@@ -233,6 +233,22 @@ describe('VolumeService', () => {
     assert.equal(f.backend.fetches.length, fetches);
   });
 
+  it('logs each operation with its references', async () => {
+    f.backend.set('prod/log', 'value');
+    await f.volumes.create('logged', { secret: 'prod/log' });
+    await f.volumes.mount('logged', 'a');
+    await f.volumes.unmount('logged', 'a');
+    await f.volumes.remove('logged');
+
+    const messages = ['volume created', 'volume mounted', 'volume unmounted', 'volume removed'];
+    for (const message of messages) {
+      const entry = f.log.entries().find((candidate) => candidate.msg === message && candidate.volume === 'logged');
+      assert.ok(entry, `no "${message}" line`);
+      assert.equal(entry.backend, 'memory', message);
+      assert.equal(entry.secret, 'prod/log', message);
+    }
+  });
+
   it('concurrent mounts of one volume fetch once', async () => {
     f.backend.set('par', 'value');
     await f.volumes.create('par', {});

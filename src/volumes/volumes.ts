@@ -114,12 +114,12 @@ export class VolumeService {
       const mountIds = Object.keys(record.mounts);
       if (mountIds.length > 0) {
         // Docker removes only volumes it considers unused, so these are Unmounts that never came.
-        this.#logger.warn({ volume: name, mountIds }, 'removing a volume with mounts still counted');
+        this.#logger.warn({ ...this.#referenceFields(name, record), mountIds }, 'removing a volume with mounts still counted');
       }
       await removeVolumeFiles(this.#mountDir, name);
       delete this.#state.volumes[name];
       await this.#store.save(this.#state);
-      this.#logger.info({ volume: name }, 'volume removed');
+      this.#logger.info(this.#referenceFields(name, record), 'volume removed');
     });
   }
 
@@ -161,7 +161,7 @@ export class VolumeService {
       const record = this.#record(name);
       const count = record.mounts[id];
       if (count === undefined) {
-        this.#logger.info({ volume: name, mountId: id }, 'unmount of an unknown mount ID ignored');
+        this.#logger.info({ ...this.#referenceFields(name, record), mountId: id }, 'unmount of an unknown mount ID ignored');
         return;
       }
       if (count > 1) record.mounts[id] = count - 1;
@@ -169,7 +169,7 @@ export class VolumeService {
 
       if (totalMounts(record) === 0) await removeVolumeFiles(this.#mountDir, name);
       await this.#store.save(this.#state);
-      this.#logger.info({ volume: name, mountId: id, mounts: totalMounts(record) }, 'volume unmounted');
+      this.#logger.info({ ...this.#referenceFields(name, record), mountId: id, mounts: totalMounts(record) }, 'volume unmounted');
     });
   }
 
@@ -195,6 +195,15 @@ export class VolumeService {
       mountpoint: mounts > 0 ? secretFilePath(this.#mountDir, name) : undefined,
       createdAt: record.createdAt,
       status: { ...status, mounts },
+    };
+  }
+
+  /** Log fields naming the volume's backend and secret, read from raw options so they never throw. */
+  #referenceFields(name: string, record: VolumeRecord): Record<string, string> {
+    return {
+      volume: name,
+      backend: record.options.backend ?? this.#defaultBackend,
+      secret: record.options.secret ?? name,
     };
   }
 
