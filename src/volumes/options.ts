@@ -23,20 +23,35 @@ export interface VolumeOptions {
 // uid and gid 4294967295 mean "leave unchanged" to chown(2), so the largest usable id is one less.
 const maxId = 4_294_967_294;
 
-const printable = /^[^\u0000-\u001f\u007f]+$/;
+const printable = /^[^\u0000-\u001f\u007f]*$/;
+
+function numericId(kind: 'user' | 'group'): z.ZodType<string> {
+  return z.string().refine((value) => /^\d{1,10}$/.test(value) && Number(value) <= maxId, {
+    message: `must be a numeric ${kind} id from 0 to ${maxId}`,
+  });
+}
 
 export const commonOptionSpecs = {
   backend: {
     description: 'Backend that stores the secret; default: the DSV_DEFAULT_BACKEND setting.',
-    schema: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a backend name such as "aws" or "file"'),
+    // Any name is looked up in the registry, whose error lists the known backends.
+    schema: z.string(),
   },
   secret: {
     description: "The secret's name, id, ARN or path in the backend; default: the volume name.",
-    schema: z.string().min(1).max(2048).regex(printable, 'must not contain control characters'),
+    schema: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(2048, 'must be at most 2048 characters')
+      .regex(printable, 'must not contain control characters'),
   },
   key: {
     description: 'One field of a JSON secret: a literal key first, then a dotted path such as "db.password".',
-    schema: z.string().min(1).max(1024).regex(printable, 'must not contain control characters'),
+    schema: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(1024, 'must be at most 1024 characters')
+      .regex(printable, 'must not contain control characters'),
   },
   mode: {
     description: 'Permission bits of the file, in octal; default 0400.',
@@ -44,15 +59,11 @@ export const commonOptionSpecs = {
   },
   uid: {
     description: 'Numeric user id that owns the file; default 0.',
-    schema: z.string().regex(/^\d{1,10}$/, 'must be a numeric user id').refine((value) => Number(value) <= maxId, {
-      message: `must be at most ${maxId}`,
-    }),
+    schema: numericId('user'),
   },
   gid: {
     description: 'Numeric group id of the file; default 0.',
-    schema: z.string().regex(/^\d{1,10}$/, 'must be a numeric group id').refine((value) => Number(value) <= maxId, {
-      message: `must be at most ${maxId}`,
-    }),
+    schema: numericId('group'),
   },
 } as const;
 
@@ -73,10 +84,7 @@ export function parseVolumeOptions(raw: Readonly<Record<string, string>>, contex
   const problems: string[] = [];
   const common: Partial<Record<CommonOption, string>> = {};
 
-  const backendName = raw.backend ?? context.defaultBackend;
-  const backendProblem = checkOption('backend', backendName, commonOptionSpecs.backend.schema);
-  if (backendProblem !== undefined) throw invalid([backendProblem]);
-  const definition = context.definition(backendName);
+  const definition = context.definition(raw.backend ?? context.defaultBackend);
 
   const backendOptions: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
@@ -112,6 +120,7 @@ function checkOption(name: string, value: string, schema: z.ZodType<string>): st
   const reason = result.error.issues.map((issue) => issue.message).join(', ');
   // Option values are references and modes, never secret values, and Docker shows them anyway.
   const shown = value.length > 100 ? `${value.slice(0, 100)}...` : value;
+  if (reason.includes(`"${value}"`)) return `option "${name}" is invalid: ${reason}`;
   return `option "${name}" is invalid: "${shown}" ${reason}`;
 }
 

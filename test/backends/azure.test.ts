@@ -100,7 +100,7 @@ test('pinned version through option and URL', async (t) => {
 test('full secret URL names the vault without a vault setting', async (t) => {
   const { fake, backend } = await setup(t, {}, () => ({ DSV_AZURE_VAULT_URL: undefined }));
   assert.equal(await readText(backend, `${fake.url}/secrets/demo-hello`), fake.demoValue);
-  await expectError(read(backend, 'demo-hello'), 'INVALID_OPTION', /DSV_AZURE_VAULT_URL/);
+  await expectError(read(backend, 'demo-hello'), 'INVALID_SETTING', /DSV_AZURE_VAULT_URL/);
 });
 
 test('text values are written as UTF-8', async (t) => {

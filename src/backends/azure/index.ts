@@ -35,7 +35,7 @@ export const azureOptions = {
   },
   decode: {
     description: 'Set to "base64" to decode a value stored as base64 text (strict, padded, no line breaks).',
-    schema: z.enum(['base64']),
+    schema: z.enum(['base64'], { error: 'must be "base64", the only encoding dsv decodes' }),
   },
 };
 

@@ -24,7 +24,7 @@ test('secret name takes the version option', () => {
 });
 
 test('secret name without a vault is rejected', () => {
-  rejects(() => parseSecretReference('db', undefined, undefined), 'INVALID_OPTION', /DSV_AZURE_VAULT_URL/);
+  rejects(() => parseSecretReference('db', undefined, undefined), 'INVALID_SETTING', /DSV_AZURE_VAULT_URL/);
 });
 
 test('invalid secret names are rejected', () => {

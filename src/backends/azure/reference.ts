@@ -17,7 +17,7 @@ export interface SecretLocation {
 
 /**
  * Resolves a reference against the configured vault. A URL must point at that vault's host; with
- * no vault configured, the URL names the vault itself. Throws INVALID_OPTION for anything else.
+ * no vault configured, the URL names the vault itself, and a bare name is INVALID_SETTING.
  */
 export function parseSecretReference(
   reference: string,
@@ -48,8 +48,8 @@ function parseSecretName(reference: string, configuredVaultUrl: string | undefin
   }
   if (configuredVaultUrl === undefined) {
     throw new DsvError(
-      'INVALID_OPTION',
-      `option "secret" is invalid: "${reference}" is a secret name but no vault is set; ` +
+      'INVALID_SETTING',
+      `secret "${reference}" is a secret name but no vault is set; ` +
         'set DSV_AZURE_VAULT_URL or use the full secret URL',
     );
   }
