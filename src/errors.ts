@@ -44,12 +44,17 @@ export const errorCatalog = {
   SECRET_NOT_FOUND: {
     fault: 'caller',
     retryable: false,
-    hint: 'Check the secret name and version, and the region, project or vault the backend is set to.',
+    hint: "Check the secret name and version, and the backend's settings (region, project, vault or files folder).",
   },
   SECRET_DELETED: {
     fault: 'caller',
     retryable: false,
     hint: 'Restore the secret or version in the backend, or choose another version.',
+  },
+  SECRET_TOO_LARGE: {
+    fault: 'caller',
+    retryable: false,
+    hint: 'Store a smaller value, or split it into several secrets and volumes.',
   },
   KEY_NOT_FOUND: {
     fault: 'caller',
@@ -95,6 +100,11 @@ export const errorCatalog = {
     fault: 'internal',
     retryable: false,
     hint: "Check the plugin log; the plugin's tmpfs may be full or not mounted.",
+  },
+  STATE_FAILED: {
+    fault: 'internal',
+    retryable: false,
+    hint: "Check the state folder (DSV_STATE_DIR, or the managed plugin's propagated mount): it must be writable, have free space and hold a valid volumes.json.",
   },
   INTERNAL: {
     fault: 'internal',

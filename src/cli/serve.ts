@@ -7,7 +7,7 @@ import { BackendRegistry } from '../backends/registry.ts';
 import { defaultRetryPolicy } from '../backends/retry.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { volumeDriverRoutes } from '../protocol/routes.ts';
-import { PluginServer } from '../protocol/server.ts';
+import { checkSocketFree, PluginServer } from '../protocol/server.ts';
 import { parseSettings, type Settings } from '../settings/settings.ts';
 import { StateStore } from '../volumes/state.ts';
 import { ensureTmpfs, unmountTmpfs } from '../volumes/tmpfs.ts';
@@ -23,6 +23,8 @@ export async function startDaemon(env: Readonly<Record<string, string | undefine
   const settings = parseSettings(env, backendDefinitions);
   const log = logger ?? createLogger(settings.logLevel);
 
+  // Before anything else: a second daemon on the same paths would delete the first one's files.
+  await checkSocketFree(settings.socket);
   const registry = new BackendRegistry(backendDefinitions, settings.env, log);
   const tmpfs = await ensureTmpfs(settings.mountDir, settings.tmpfsSizeMb);
   const volumes = new VolumeService({
@@ -33,10 +35,14 @@ export async function startDaemon(env: Readonly<Record<string, string | undefine
     defaultBackend: settings.defaultBackend,
     retryPolicy: { ...defaultRetryPolicy, budgetMs: settings.fetchTimeoutMs },
   });
-  await volumes.start();
-
   const server = new PluginServer({ socket: settings.socket, routes: volumeDriverRoutes(volumes), logger: log });
-  await server.listen();
+  try {
+    await volumes.start();
+    await server.listen();
+  } catch (error) {
+    if (tmpfs.mounted) await unmountTmpfs(settings.mountDir).catch(() => undefined);
+    throw error;
+  }
   log.info(
     {
       socket: settings.socket,
@@ -95,6 +101,5 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => shutdown(signal));
 }

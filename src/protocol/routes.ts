@@ -21,7 +21,7 @@ export function volumeDriverRoutes(volumes: VolumeService): ReadonlyMap<string, 
     [
       '/VolumeDriver.Create',
       route(requestSchemas.create, async (request) => {
-        await volumes.create(request.Name, request.Opts ?? {});
+        await volumes.create(request.Name, request.Opts);
         return {};
       }),
     ],

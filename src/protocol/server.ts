@@ -4,7 +4,8 @@
  * a malformed body to a backend error, becomes an `{"Err": ...}` answer in `respondWithError`.
  */
 import http from 'node:http';
-import { chmod, mkdir, unlink } from 'node:fs/promises';
+import net from 'node:net';
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { DsvError, toDsvError } from '../errors.ts';
@@ -12,6 +13,38 @@ import type { Route } from './routes.ts';
 
 /** Largest request body accepted; real requests are a few hundred bytes of names and options. */
 export const maxBodyBytes = 64 * 1024;
+
+/** Longest `Err` text sent; backends' own error texts are quoted and may be long. */
+const maxErrorLength = 4096;
+
+/** Time running requests get to finish at shutdown before their connections are cut. */
+const closeGraceMs = 2000;
+
+/**
+ * Checks that `socket` can be taken over: nothing there, or a socket file no process listens on.
+ * A regular file is never deleted, and a live socket means another dsv is already serving.
+ */
+export async function checkSocketFree(socket: string): Promise<void> {
+  const stats = await lstat(socket).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw socketError(socket, `cannot be checked (${error.code ?? error.message})`);
+  });
+  if (stats === undefined) return;
+  if (!stats.isSocket()) throw socketError(socket, 'exists and is not a socket; remove it or choose another path');
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(socket);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw socketError(socket, 'is in use by another process, probably another dsv; stop it first');
+}
+
+function socketError(socket: string, reason: string): DsvError {
+  return new DsvError('INVALID_SETTING', `DSV_SOCKET ${socket} ${reason}`);
+}
 
 export interface PluginServerOptions {
   readonly socket: string;
@@ -22,39 +55,61 @@ export interface PluginServerOptions {
 export class PluginServer {
   readonly #options: PluginServerOptions;
   readonly #server: http.Server;
+  /** Inode of the socket this server created, so that close() never removes another's socket. */
+  #socketInode: number | undefined;
 
   constructor(options: PluginServerOptions) {
     this.#options = options;
     this.#server = http.createServer({ requestTimeout: 150_000, headersTimeout: 10_000 }, (request, response) => {
       void this.#handle(request, response);
     });
+    // Node answers requests it cannot parse on its own, with no body; dockerd expects {"Err"}.
+    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify({ Err: `malformed HTTP request (${error.code ?? 'parse error'}) [INVALID_REQUEST]` });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    });
   }
 
   /** Listens on the socket, replacing a stale socket file left by a crash. */
   async listen(): Promise<void> {
     const socket = this.#options.socket;
-    await mkdir(path.dirname(socket), { recursive: true, mode: 0o755 });
-    await unlink(socket).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(socket, () => {
-        this.#server.off('error', reject);
-        resolve();
+    await checkSocketFree(socket);
+    try {
+      await mkdir(path.dirname(socket), { recursive: true, mode: 0o755 });
+      await unlink(socket).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
       });
-    });
-    // Only root (dockerd) may talk to the plugin.
-    await chmod(socket, 0o600);
+      await new Promise<void>((resolve, reject) => {
+        this.#server.once('error', reject);
+        this.#server.listen(socket, () => {
+          this.#server.off('error', reject);
+          resolve();
+        });
+      });
+      // Only root (dockerd) may talk to the plugin.
+      await chmod(socket, 0o600);
+      this.#socketInode = (await lstat(socket)).ino;
+    } catch (error) {
+      throw socketError(socket, `cannot be listened on (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
   }
 
-  /** Stops accepting requests, lets running ones finish, then removes the socket file. */
+  /**
+   * Stops accepting requests, gives running ones a short grace period, then cuts what is left
+   * (a client that stalls mid-body must not hold up shutdown) and removes the socket file.
+   */
   async close(): Promise<void> {
+    const cut = setTimeout(() => this.#server.closeAllConnections(), closeGraceMs);
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeIdleConnections();
     });
-    await unlink(this.#options.socket).catch(() => undefined);
+    clearTimeout(cut);
+    const current = await lstat(this.#options.socket).catch(() => undefined);
+    if (current !== undefined && current.ino === this.#socketInode) await unlink(this.#options.socket).catch(() => undefined);
   }
 
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -94,7 +149,9 @@ export class PluginServer {
     const status = failure.code === 'INVALID_REQUEST' ? 400 : 500;
     // A request whose body was not read to the end cannot share its connection with the next one.
     const close = !response.req.complete;
-    if (!response.headersSent) send(response, status, { Err: failure.describe() }, close);
+    const text = failure.describe();
+    const err = text.length > maxErrorLength ? `${text.slice(0, maxErrorLength)}...` : text;
+    if (!response.headersSent) send(response, status, { Err: err }, close);
   }
 }
 

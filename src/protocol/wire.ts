@@ -3,6 +3,7 @@
  * response it expects. Field names are the protocol's and keep their capitals.
  */
 import { z } from 'zod';
+import { stringRecord } from '../volumes/state.ts';
 
 const name = z.string({ error: 'field "Name" must be a string' });
 const id = z.string({ error: 'field "ID" must be a string' });
@@ -10,8 +11,17 @@ const id = z.string({ error: 'field "ID" must be a string' });
 export const requestSchemas = {
   create: z.object({
     Name: name,
-    // dockerd sends null when no option was given.
-    Opts: z.record(z.string(), z.string({ error: 'every option value must be a string' })).nullish(),
+    Opts: z.unknown().optional().transform((value, context) => {
+      // dockerd sends null when no option was given.
+      if (value === null || value === undefined) return stringRecord([]);
+      const entries = typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : undefined;
+      if (entries === undefined || !entries.every((entry): entry is [string, string] => typeof entry[1] === 'string')) {
+        context.addIssue({ code: 'custom', message: 'field "Opts" must map option names to string values' });
+        return z.NEVER;
+      }
+      // A null-prototype record keeps an option named "__proto__" as a key, so it is rejected as unknown.
+      return stringRecord(entries);
+    }),
   }),
   named: z.object({ Name: name }),
   mount: z.object({ Name: name, ID: id }),

@@ -87,6 +87,7 @@ export function parseVolumeOptions(raw: Readonly<Record<string, string>>, contex
   const definition = context.definition(raw.backend ?? context.defaultBackend);
 
   const backendOptions: Record<string, string> = {};
+  const unknown: string[] = [];
   for (const [name, value] of Object.entries(raw)) {
     if (Object.hasOwn(commonOptionSpecs, name)) {
       const problem = checkOption(name, value, commonOptionSpecs[name as CommonOption].schema);
@@ -97,9 +98,13 @@ export function parseVolumeOptions(raw: Readonly<Record<string, string>>, contex
       if (problem === undefined) backendOptions[name] = value;
       else problems.push(problem);
     } else {
-      const accepted = [...Object.keys(commonOptionSpecs), ...Object.keys(definition.options)].join(', ');
-      problems.push(`unknown option "${name}": backend ${definition.name} accepts ${accepted}`);
+      unknown.push(name);
     }
+  }
+  if (unknown.length > 0) {
+    const accepted = [...Object.keys(commonOptionSpecs), ...Object.keys(definition.options)].join(', ');
+    const shown = unknown.slice(0, 5).map((name) => quote(name)).join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
+    problems.push(`unknown option${unknown.length > 1 ? 's' : ''} ${shown}: backend ${definition.name} accepts ${accepted}`);
   }
   if (problems.length > 0) throw invalid(problems);
 
@@ -119,9 +124,13 @@ function checkOption(name: string, value: string, schema: z.ZodType<string>): st
   if (result.success) return undefined;
   const reason = result.error.issues.map((issue) => issue.message).join(', ');
   // Option values are references and modes, never secret values, and Docker shows them anyway.
-  const shown = value.length > 100 ? `${value.slice(0, 100)}...` : value;
   if (reason.includes(`"${value}"`)) return `option "${name}" is invalid: ${reason}`;
-  return `option "${name}" is invalid: "${shown}" ${reason}`;
+  return `option "${name}" is invalid: ${quote(value)} ${reason}`;
+}
+
+/** Quotes a name or value for a message: JSON escapes control characters, and long text is cut. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text);
 }
 
 function invalid(problems: string[]): DsvError {

@@ -1,14 +1,18 @@
 /**
  * Writes and removes the file a volume mounts. Each volume gets a folder of its own on the tmpfs
  * so that later kinds of volume (many files, a `..data` symlink for rotation) fit the same layout.
+ * Only files dsv writes are ever removed: `secret` and its temporary siblings.
  */
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { DsvError } from '../errors.ts';
 
 /** Name of the file inside a volume's folder; containers see it under the target they chose. */
 export const secretFileName = 'secret';
+
+const temporaryPrefix = `.${secretFileName}-`;
 
 export interface FileOwner {
   readonly mode: number;
@@ -35,16 +39,16 @@ export async function writeSecretFile(
   value: Uint8Array,
   owner: FileOwner,
 ): Promise<string> {
-  const directory = volumeDirectory(mountDir, volume);
-  await mkdir(directory, { recursive: true, mode: 0o700 });
-
+  const directory = await volumeFolder(mountDir, volume);
   const target = path.join(directory, secretFileName);
-  const temporary = path.join(directory, `.${secretFileName}-${randomBytes(6).toString('hex')}`);
+  const temporary = path.join(directory, `${temporaryPrefix}${randomBytes(6).toString('hex')}`);
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   const handle = await open(temporary, flags, 0o600);
   try {
     await handle.writeFile(value);
-    await handle.chown(owner.uid, owner.gid);
+    await handle.chown(owner.uid, owner.gid).catch((error: unknown) => {
+      throw chownError(error, owner);
+    });
     await handle.chmod(owner.mode);
   } catch (error) {
     await handle.close();
@@ -56,25 +60,65 @@ export async function writeSecretFile(
   return target;
 }
 
-/** Removes a volume's folder and everything in it; a missing folder is fine. */
-export async function removeVolumeFiles(mountDir: string, volume: string): Promise<void> {
-  await rm(volumeDirectory(mountDir, volume), { recursive: true, force: true });
+/** Creates the volume's folder, or checks that an existing one is a real folder of this process. */
+async function volumeFolder(mountDir: string, volume: string): Promise<string> {
+  const directory = volumeDirectory(mountDir, volume);
+  try {
+    // Not recursive: mkdir never follows a symlink planted at the final component.
+    await mkdir(directory, { mode: 0o700 });
+    return directory;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const stats = await lstat(directory);
+  if (!stats.isDirectory() || stats.uid !== process.geteuid?.()) {
+    throw new DsvError('MOUNT_FAILED', `${directory} exists but is not a folder that dsv created; remove it`);
+  }
+  return directory;
+}
+
+function chownError(error: unknown, owner: FileOwner): unknown {
+  if ((error as NodeJS.ErrnoException).code !== 'EPERM') return error;
+  return new DsvError(
+    'MOUNT_FAILED',
+    `setting the file's owner to ${owner.uid}:${owner.gid} needs root or CAP_CHOWN, and dsv runs as uid ${process.geteuid?.()}; ` +
+      'run dsv as root or set the uid and gid options to its own ids',
+    { cause: error },
+  );
 }
 
 /**
- * Removes volume folders left by an earlier run; after a restart nothing counts as mounted.
- * Only folders named like Docker volumes are touched, so a wrongly set DSV_MOUNT_DIR loses
- * nothing else. Returns the names removed.
+ * Removes the files dsv wrote in a volume's folder, then the folder if nothing else is left.
+ * Returns false when foreign files kept the folder; a missing folder is fine.
  */
-export async function removeStaleVolumeFiles(mountDir: string, isVolumeName: (name: string) => boolean): Promise<string[]> {
+export async function removeVolumeFiles(mountDir: string, volume: string): Promise<boolean> {
+  const directory = volumeDirectory(mountDir, volume);
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return true;
+    throw error;
+  }
+  const ours = names.filter((name) => name === secretFileName || name.startsWith(temporaryPrefix));
+  for (const name of ours) await unlink(path.join(directory, name)).catch(() => undefined);
+  if (ours.length < names.length) return false;
+  await rmdir(directory).catch(() => undefined);
+  return true;
+}
+
+/** Removes what an earlier run left for these volumes; after a restart nothing counts as mounted. */
+export async function removeStaleVolumeFiles(mountDir: string, volumes: Iterable<string>): Promise<string[]> {
   const removed: string[] = [];
-  for (const entry of await readdir(mountDir, { withFileTypes: true })) {
-    if (!entry.isDirectory() || !isVolumeName(entry.name)) continue;
-    const files = await readdir(path.join(mountDir, entry.name));
-    const ours = files.every((file) => file === secretFileName || file.startsWith(`.${secretFileName}-`));
-    if (!ours) continue;
-    await removeVolumeFiles(mountDir, entry.name);
-    removed.push(entry.name);
+  for (const volume of volumes) {
+    const directory = volumeDirectory(mountDir, volume);
+    const exists = await lstat(directory).then(
+      (stats) => stats.isDirectory(),
+      () => false,
+    );
+    if (!exists) continue;
+    await removeVolumeFiles(mountDir, volume);
+    removed.push(volume);
   }
   return removed;
 }

@@ -2,35 +2,44 @@
  * The plugin's state file: every volume's name, raw options and creation time, and the mounts
  * counted per mount ID. It never holds a secret value. Each write goes to a temporary file that
  * is synced and renamed over the old one, so a crash leaves either the old or the new state.
+ *
+ * In memory the state is kept in Maps and null-prototype objects, so names such as
+ * "constructor" or "__proto__" are plain keys and never reach Object.prototype.
  */
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import { DsvError } from '../errors.ts';
+import { isVolumeName } from './names.ts';
 
-const volumeRecordSchema = z.object({
-  /** Options exactly as Create received them; parsed again at load so a bad file is caught. */
-  options: z.record(z.string(), z.string()),
-  createdAt: z.string(),
+export interface VolumeRecord {
+  /** Options exactly as Create received them, in a null-prototype object. */
+  readonly options: Readonly<Record<string, string>>;
+  /** RFC 3339; dockerd drops a whole List answer that holds anything else. */
+  readonly createdAt: string;
   /** Mount count per mount ID; reset at startup because no mount outlives the plugin process. */
-  mounts: z.record(z.string(), z.number().int().positive()),
-});
+  readonly mounts: Map<string, number>;
+}
 
-const stateFileSchema = z.object({
-  version: z.literal(1),
-  volumes: z.record(z.string(), volumeRecordSchema),
-});
-
-export type VolumeRecord = z.infer<typeof volumeRecordSchema>;
-export type StateFile = z.infer<typeof stateFileSchema>;
+export type VolumeTable = Map<string, VolumeRecord>;
 
 export const stateFileName = 'volumes.json';
 
+const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+
+/** Builds a null-prototype record, so that any key, "__proto__" included, is an own property. */
+export function stringRecord(entries: Iterable<[string, string]>): Record<string, string> {
+  const record = Object.create(null) as Record<string, string>;
+  for (const [key, value] of entries) record[key] = value;
+  return record;
+}
+
 export class StateStore {
+  readonly #directory: string;
   readonly #file: string;
   #writing: Promise<void> = Promise.resolve();
 
   constructor(directory: string) {
+    this.#directory = directory;
     this.#file = path.join(directory, stateFileName);
   }
 
@@ -38,56 +47,127 @@ export class StateStore {
     return this.#file;
   }
 
-  /** Reads the state file; a missing file is an empty state, a corrupt one stops the plugin. */
-  async load(): Promise<StateFile> {
-    await mkdir(path.dirname(this.#file), { recursive: true, mode: 0o700 });
-    let text: string;
-    try {
-      text = await readFile(this.#file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, volumes: {} };
-      throw error;
-    }
+  /**
+   * Reads the state file; a missing file is an empty state, an unreadable or invalid one stops the
+   * plugin with STATE_FAILED. Temporary files left by a crash during a write are removed.
+   */
+  async load(): Promise<VolumeTable> {
+    const text = await this.#readText();
+    if (text === undefined) return new Map();
 
     let data: unknown;
     try {
       data = JSON.parse(text);
     } catch {
-      throw corrupt(this.#file, 'it is not valid JSON');
+      throw this.#invalid('it is not valid JSON');
     }
-    const parsed = stateFileSchema.safeParse(data);
-    if (!parsed.success) {
-      throw corrupt(this.#file, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
-    }
-    return parsed.data;
+    return this.#parse(data);
   }
 
   /** Writes the state atomically. Writes are queued, so the last call's state is the one kept. */
-  save(state: StateFile): Promise<void> {
-    const text = `${JSON.stringify(state, null, 2)}\n`;
+  save(volumes: VolumeTable): Promise<void> {
+    const text = `${JSON.stringify(serialize(volumes), null, 2)}\n`;
     const write = this.#writing.then(() => this.#write(text));
     // The queue goes on after a failed write; the caller of that write gets the error.
     this.#writing = write.catch(() => undefined);
     return write;
   }
 
+  async #readText(): Promise<string | undefined> {
+    try {
+      await mkdir(this.#directory, { recursive: true, mode: 0o700 });
+      await this.#removeTemporaryFiles();
+      return await readFile(this.#file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new DsvError('STATE_FAILED', `reading state file ${this.#file} failed: ${errorCode(error)}`, { cause: error });
+    }
+  }
+
+  async #removeTemporaryFiles(): Promise<void> {
+    for (const name of await readdir(this.#directory)) {
+      if (name.startsWith(`${stateFileName}.`) && name.endsWith('.tmp')) {
+        await unlink(path.join(this.#directory, name)).catch(() => undefined);
+      }
+    }
+  }
+
+  #parse(data: unknown): VolumeTable {
+    if (!isObject(data) || data.version !== 1 || !isObject(data.volumes)) {
+      throw this.#invalid('expected {"version": 1, "volumes": {...}}');
+    }
+    const volumes: VolumeTable = new Map();
+    for (const [name, entry] of Object.entries(data.volumes)) {
+      const record = parseRecord(entry);
+      if (!isVolumeName(name) || typeof record === 'string') {
+        throw this.#invalid(`volume ${JSON.stringify(name.slice(0, 300))} ${typeof record === 'string' ? record : 'has an invalid name'}`);
+      }
+      volumes.set(name, record);
+    }
+    return volumes;
+  }
+
   async #write(text: string): Promise<void> {
     const temporary = `${this.#file}.${process.pid}.tmp`;
-    const handle = await open(temporary, 'w', 0o600);
     try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
+      const handle = await open(temporary, 'w', 0o600);
+      try {
+        await handle.writeFile(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(temporary, this.#file);
+      await syncDirectory(this.#directory);
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
-      throw error;
+      throw new DsvError('STATE_FAILED', `writing state file ${this.#file} failed: ${errorCode(error)}`, { cause: error });
     }
-    await syncDirectory(path.dirname(this.#file));
   }
+
+  #invalid(reason: string): DsvError {
+    return new DsvError(
+      'STATE_FAILED',
+      `state file ${this.#file} is invalid: ${reason}; fix it, or move it aside to start with no volumes and recreate them`,
+    );
+  }
+}
+
+/** Returns the record, or a reason why the entry is invalid. */
+function parseRecord(entry: unknown): VolumeRecord | string {
+  if (!isObject(entry) || !isObject(entry.options) || !isObject(entry.mounts)) {
+    return 'needs "options", "createdAt" and "mounts"';
+  }
+  const options = Object.entries(entry.options);
+  if (!options.every((pair): pair is [string, string] => typeof pair[1] === 'string')) {
+    return 'has an option whose value is not a string';
+  }
+  if (typeof entry.createdAt !== 'string' || !rfc3339.test(entry.createdAt)) {
+    return 'has a "createdAt" that is not an RFC 3339 time';
+  }
+  const mounts = new Map<string, number>();
+  for (const [id, count] of Object.entries(entry.mounts)) {
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) return `has an invalid mount count for ID ${JSON.stringify(id)}`;
+    mounts.set(id, count);
+  }
+  return { options: stringRecord(options), createdAt: entry.createdAt, mounts };
+}
+
+function serialize(volumes: VolumeTable): unknown {
+  // Object.fromEntries defines own properties, so even a key named "__proto__" is written out.
+  const entries = [...volumes].map(([name, record]) => [
+    name,
+    { options: Object.fromEntries(Object.entries(record.options)), createdAt: record.createdAt, mounts: Object.fromEntries(record.mounts) },
+  ]);
+  return { version: 1, volumes: Object.fromEntries(entries) };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? String(error);
 }
 
 /** Makes the rename itself durable; without it a power loss can bring the old file back. */
@@ -98,11 +178,4 @@ async function syncDirectory(directory: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-function corrupt(file: string, reason: string): DsvError {
-  return new DsvError(
-    'INTERNAL',
-    `state file ${file} is unreadable: ${reason}; move it aside to start with no volumes, then recreate them`,
-  );
 }

@@ -1,6 +1,6 @@
 import { after, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BackendRegistry } from '../backends/registry.ts';
 import { DsvError } from '../errors.ts';
@@ -204,8 +204,12 @@ describe('VolumeService', () => {
   it('start leaves folders it does not own', async () => {
     await mkdir(path.join(f.mountDir, 'other'));
     await writeFile(path.join(f.mountDir, 'other', 'data.txt'), 'x');
+    await mkdir(path.join(f.mountDir, 'empty'));
+    await mkdir(path.join(f.mountDir, 'app'));
+    await writeFile(path.join(f.mountDir, 'app', 'secret'), 'x');
     await f.restart();
-    assert.deepEqual(await readdir(path.join(f.mountDir, 'other')), ['data.txt']);
+    assert.deepEqual((await readdir(f.mountDir)).sort(), ['app', 'empty', 'other']);
+    assert.deepEqual(await readdir(path.join(f.mountDir, 'app')), ['secret']);
   });
 
   it('remove forgets the volume without calling the backend', async () => {
@@ -256,6 +260,90 @@ describe('VolumeService', () => {
     await Promise.all([f.volumes.mount('par', 'a'), f.volumes.mount('par', 'b'), f.volumes.mount('par', 'c')]);
     assert.equal(f.backend.fetches.length, 2);
     assert.equal(f.volumes.get('par').status.mounts, 3);
+  });
+
+  it('prototype names are plain names', async () => {
+    f.backend.set('constructor', 'value');
+    await f.volumes.create('constructor', {});
+    assert.equal(f.volumes.get('constructor').name, 'constructor');
+    assert.throws(() => f.volumes.get('toString'), (error: unknown) => error instanceof DsvError && error.code === 'VOLUME_NOT_FOUND');
+
+    await f.volumes.mount('constructor', 'constructor');
+    await f.volumes.mount('constructor', '__proto__');
+    assert.equal(f.volumes.get('constructor').status.mounts, 2);
+    await f.volumes.unmount('constructor', 'constructor');
+    await f.volumes.unmount('constructor', '__proto__');
+    assert.equal(f.volumes.get('constructor').mountpoint, undefined);
+
+    const restarted = await f.restart();
+    assert.deepEqual(restarted.list().map((volume) => volume.name), ['constructor']);
+  });
+
+  it('an option named __proto__ is unknown', async () => {
+    f.backend.set('p', 'value');
+    const options = Object.create(null) as Record<string, string>;
+    options['__proto__'] = 'x';
+    const error = await rejectsWith(f.volumes.create('p', options), 'INVALID_OPTION');
+    assert.match(error.message, /unknown option "__proto__"/);
+  });
+
+  it('create fails and forgets the volume when state cannot be saved', async (t) => {
+    if (process.getuid?.() === 0) {
+      t.skip('root writes to read-only folders');
+      return;
+    }
+    f.backend.set('ro', 'value');
+    await chmod(f.stateDir, 0o500);
+    try {
+      await rejectsWith(f.volumes.create('ro', {}), 'STATE_FAILED');
+      assert.throws(() => f.volumes.get('ro'), /VOLUME_NOT_FOUND|no dsv volume/);
+    } finally {
+      await chmod(f.stateDir, 0o700);
+    }
+  });
+
+  it('create fails and forgets the volume when a save fails', async () => {
+    f.backend.set('blocked', 'value');
+    // A folder where the temporary state file goes makes every save fail, as root too.
+    const blocker = path.join(f.stateDir, `volumes.json.${process.pid}.tmp`);
+    await mkdir(blocker);
+    const error = await rejectsWith(f.volumes.create('blocked', {}), 'STATE_FAILED');
+    assert.match(error.describe(), /^volume "blocked", memory secret "blocked": writing state file/);
+    assert.throws(() => f.volumes.get('blocked'), (failure: unknown) => failure instanceof DsvError && failure.code === 'VOLUME_NOT_FOUND');
+  });
+
+  it('mount goes on when a save fails', async () => {
+    f.backend.set('keepgoing', 'value');
+    await f.volumes.create('keepgoing', {});
+    await mkdir(path.join(f.stateDir, `volumes.json.${process.pid}.tmp`));
+    const file = await f.volumes.mount('keepgoing', 'a');
+    assert.equal(await readFile(file, 'utf8'), 'value');
+    assert.ok(f.log.entries().some((entry) => entry.msg === 'saving mount counts failed'));
+  });
+
+  it('waiting requests share one budget', async () => {
+    f.backend.set('queue', 'value');
+    await f.volumes.create('queue', {});
+    f.backend.delayMs = Number.POSITIVE_INFINITY;
+    const started = performance.now();
+    const results = await Promise.allSettled([1, 2, 3, 4].map((n) => f.volumes.mount('queue', `id-${n}`)));
+    const elapsedMs = performance.now() - started;
+
+    for (const result of results) {
+      assert.equal(result.status, 'rejected');
+      assert.equal((result.reason as DsvError).code, 'TIMEOUT');
+    }
+    // Four fetches one after another would take four budgets; one budget is 500 ms here.
+    assert.ok(elapsedMs < 1500, `four queued mounts took ${Math.round(elapsedMs)} ms`);
+  });
+
+  it('unmount keeps files dsv did not write', async () => {
+    f.backend.set('mixed', 'value');
+    await f.volumes.create('mixed', {});
+    await f.volumes.mount('mixed', 'a');
+    await writeFile(path.join(f.mountDir, 'mixed', 'other.txt'), 'x');
+    await f.volumes.unmount('mixed', 'a');
+    assert.deepEqual(await readdir(path.join(f.mountDir, 'mixed')), ['other.txt']);
   });
 
   it('sentinel value never reaches logs, errors or state', async () => {

@@ -8,16 +8,12 @@ import type { BackendRegistry } from '../backends/registry.ts';
 import { fetchWithRetry, type RetryPolicy } from '../backends/retry.ts';
 import { extractKey } from './json-key.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { isVolumeName } from './names.ts';
 import { describeOptions, parseVolumeOptions, type VolumeOptions } from './options.ts';
 import { removeStaleVolumeFiles, removeVolumeFiles, secretFilePath, writeSecretFile } from './secret-file.ts';
-import type { StateFile, StateStore, VolumeRecord } from './state.ts';
+import { stringRecord, type StateStore, type VolumeRecord, type VolumeTable } from './state.ts';
 
-/** Docker's rule for volume names (one character allowed); it keeps names safe as path components. */
-const volumeNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
-
-export function isVolumeName(name: string): boolean {
-  return volumeNamePattern.test(name);
-}
+export { isVolumeName };
 
 export interface VolumeInfo {
   readonly name: string;
@@ -44,7 +40,7 @@ export class VolumeService {
   readonly #defaultBackend: string;
   readonly #retryPolicy: RetryPolicy;
   readonly #lock = new KeyedLock();
-  #state: StateFile = { version: 1, volumes: {} };
+  #volumes: VolumeTable = new Map();
 
   constructor(options: VolumeServiceOptions) {
     this.#registry = options.registry;
@@ -61,26 +57,23 @@ export class VolumeService {
    * Docker can still list and remove them.
    */
   async start(): Promise<void> {
-    this.#state = await this.#store.load();
-    for (const [name, record] of Object.entries(this.#state.volumes)) {
-      record.mounts = {};
+    this.#volumes = await this.#store.load();
+    for (const [name, record] of this.#volumes) {
+      record.mounts.clear();
       try {
         this.#parse(name, record.options);
       } catch (error) {
         this.#logger.warn({ volume: name, err: describeError(error) }, 'volume options no longer valid');
       }
     }
-    const removed = await removeStaleVolumeFiles(this.#mountDir, isVolumeName);
-    await this.#store.save(this.#state);
-    this.#logger.info(
-      { volumes: Object.keys(this.#state.volumes).length, staleFilesRemoved: removed.length },
-      'state loaded',
-    );
+    const removed = await removeStaleVolumeFiles(this.#mountDir, this.#volumes.keys());
+    await this.#store.save(this.#volumes);
+    this.#logger.info({ volumes: this.#volumes.size, staleFilesRemoved: removed.length }, 'state loaded');
   }
 
   /** Removes every mounted file at shutdown; running containers keep the files they mounted. */
   async stop(): Promise<void> {
-    for (const [name, record] of Object.entries(this.#state.volumes)) {
+    for (const [name, record] of this.#volumes) {
       if (totalMounts(record) > 0) await removeVolumeFiles(this.#mountDir, name);
     }
   }
@@ -88,21 +81,28 @@ export class VolumeService {
   /** Validates the options and checks the secret can be read; keeps no value. */
   async create(name: string, rawOptions: Readonly<Record<string, string>>): Promise<void> {
     checkName(name);
+    const deadline = this.#deadline();
     return this.#lock.run(name, async () => {
       const options = this.#parse(name, rawOptions);
-      const existing = this.#state.volumes[name];
+      const existing = this.#volumes.get(name);
       if (existing !== undefined) {
-        if (sameOptions(existing.options, rawOptions)) return;
+        if (this.#sameOptions(name, existing.options, options)) return;
         throw new DsvError('VOLUME_EXISTS', 'a volume with this name exists with other options', {
           context: contextOf(name, options),
         });
       }
 
       const started = performance.now();
-      const value = await this.#read(name, options);
+      const value = await this.#read(name, options, deadline);
       value.fill(0);
-      this.#state.volumes[name] = { options: { ...rawOptions }, createdAt: new Date().toISOString(), mounts: {} };
-      await this.#store.save(this.#state);
+      const record = { options: stringRecord(Object.entries(rawOptions)), createdAt: new Date().toISOString(), mounts: new Map() };
+      this.#volumes.set(name, record);
+      try {
+        await this.#store.save(this.#volumes);
+      } catch (error) {
+        this.#volumes.delete(name);
+        throw toDsvError(error).withContext(contextOf(name, options));
+      }
       this.#logger.info({ ...logFields(name, options), durationMs: elapsed(started) }, 'volume created');
     });
   }
@@ -111,14 +111,20 @@ export class VolumeService {
   remove(name: string): Promise<void> {
     return this.#lock.run(name, async () => {
       const record = this.#record(name);
-      const mountIds = Object.keys(record.mounts);
+      this.#volumes.delete(name);
+      try {
+        await this.#store.save(this.#volumes);
+      } catch (error) {
+        this.#volumes.set(name, record);
+        throw toDsvError(error).withContext({ volume: name });
+      }
+
+      const mountIds = [...record.mounts.keys()];
       if (mountIds.length > 0) {
         // Docker removes only volumes it considers unused, so these are Unmounts that never came.
         this.#logger.warn({ ...this.#referenceFields(name, record), mountIds }, 'removing a volume with mounts still counted');
       }
-      await removeVolumeFiles(this.#mountDir, name);
-      delete this.#state.volumes[name];
-      await this.#store.save(this.#state);
+      await this.#removeFiles(name);
       this.#logger.info(this.#referenceFields(name, record), 'volume removed');
     });
   }
@@ -128,28 +134,27 @@ export class VolumeService {
    * writes the file; later mounts, of this or another ID, share the file already written.
    */
   mount(name: string, id: string): Promise<string> {
+    const deadline = this.#deadline();
     return this.#lock.run(name, async () => {
       const record = this.#record(name);
       const options = this.#parse(name, record.options);
       const started = performance.now();
 
       if (totalMounts(record) === 0) {
-        const value = await this.#read(name, options);
+        const value = await this.#read(name, options, deadline);
         try {
           await writeSecretFile(this.#mountDir, name, value, options);
         } catch (error) {
-          await removeVolumeFiles(this.#mountDir, name).catch(() => undefined);
-          throw new DsvError('MOUNT_FAILED', `writing the secret file failed: ${describeError(error)}`, {
-            cause: error,
-            context: contextOf(name, options),
-          });
+          await this.#removeFiles(name).catch(() => undefined);
+          const failure = error instanceof DsvError ? error : new DsvError('MOUNT_FAILED', `writing the secret file failed: ${describeError(error)}`, { cause: error });
+          throw failure.withContext(contextOf(name, options));
         } finally {
           value.fill(0);
         }
       }
 
-      record.mounts[id] = (record.mounts[id] ?? 0) + 1;
-      await this.#store.save(this.#state);
+      record.mounts.set(id, (record.mounts.get(id) ?? 0) + 1);
+      await this.#saveMounts(name);
       this.#logger.info({ ...logFields(name, options), mountId: id, mounts: totalMounts(record), durationMs: elapsed(started) }, 'volume mounted');
       return secretFilePath(this.#mountDir, name);
     });
@@ -159,16 +164,16 @@ export class VolumeService {
   unmount(name: string, id: string): Promise<void> {
     return this.#lock.run(name, async () => {
       const record = this.#record(name);
-      const count = record.mounts[id];
+      const count = record.mounts.get(id);
       if (count === undefined) {
         this.#logger.info({ ...this.#referenceFields(name, record), mountId: id }, 'unmount of an unknown mount ID ignored');
         return;
       }
-      if (count > 1) record.mounts[id] = count - 1;
-      else delete record.mounts[id];
+      if (count > 1) record.mounts.set(id, count - 1);
+      else record.mounts.delete(id);
 
-      if (totalMounts(record) === 0) await removeVolumeFiles(this.#mountDir, name);
-      await this.#store.save(this.#state);
+      if (totalMounts(record) === 0) await this.#removeFiles(name);
+      await this.#saveMounts(name);
       this.#logger.info({ ...this.#referenceFields(name, record), mountId: id, mounts: totalMounts(record) }, 'volume unmounted');
     });
   }
@@ -179,7 +184,7 @@ export class VolumeService {
   }
 
   list(): VolumeInfo[] {
-    return Object.entries(this.#state.volumes).map(([name, record]) => this.#info(name, record));
+    return [...this.#volumes].map(([name, record]) => this.#info(name, record));
   }
 
   #info(name: string, record: VolumeRecord): VolumeInfo {
@@ -198,19 +203,10 @@ export class VolumeService {
     };
   }
 
-  /** Log fields naming the volume's backend and secret, read from raw options so they never throw. */
-  #referenceFields(name: string, record: VolumeRecord): Record<string, string> {
-    return {
-      volume: name,
-      backend: record.options.backend ?? this.#defaultBackend,
-      secret: record.options.secret ?? name,
-    };
-  }
-
   #record(name: string): VolumeRecord {
-    const record = isVolumeName(name) ? this.#state.volumes[name] : undefined;
+    const record = this.#volumes.get(name);
     if (record === undefined) {
-      throw new DsvError('VOLUME_NOT_FOUND', `no dsv volume named "${name}"`);
+      throw new DsvError('VOLUME_NOT_FOUND', `no dsv volume named ${JSON.stringify(name.slice(0, 300))}`);
     }
     return record;
   }
@@ -227,13 +223,34 @@ export class VolumeService {
     }
   }
 
+  /** Compares parsed options, so `mode=0400` spelled out equals the default. */
+  #sameOptions(name: string, existing: Readonly<Record<string, string>>, requested: VolumeOptions): boolean {
+    try {
+      return JSON.stringify(describeOptions(this.#parse(name, existing))) === JSON.stringify(describeOptions(requested));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * One deadline per request, taken before the volume lock: a request that waited behind others
+   * gets only what is left of its budget, so Docker's client timeout is never outlasted.
+   */
+  #deadline(): number {
+    return performance.now() + this.#retryPolicy.budgetMs;
+  }
+
   /** Fetches the value under the retry policy and applies `key`; errors carry the volume context. */
-  async #read(name: string, options: VolumeOptions): Promise<Uint8Array> {
+  async #read(name: string, options: VolumeOptions, deadline: number): Promise<Uint8Array> {
     const context = contextOf(name, options);
     try {
+      const budgetMs = Math.floor(deadline - performance.now());
+      if (budgetMs < 1) {
+        throw new DsvError('TIMEOUT', 'the fetch budget ran out while earlier requests for this volume were served');
+      }
       const backend = await this.#registry.backend(options.backend);
       const request = { secret: options.secret, options: options.backendOptions };
-      const value = await fetchWithRetry(backend, request, this.#retryPolicy, {
+      const value = await fetchWithRetry(backend, request, { ...this.#retryPolicy, budgetMs }, {
         onRetry: (error, attempt, delayMs) =>
           this.#logger.warn({ ...logFields(name, options), code: error.code, attempt, delayMs }, 'fetch failed, retrying'),
       });
@@ -248,24 +265,45 @@ export class VolumeService {
       throw toDsvError(error).withContext(context);
     }
   }
+
+  async #removeFiles(name: string): Promise<void> {
+    const complete = await removeVolumeFiles(this.#mountDir, name);
+    if (!complete) this.#logger.warn({ volume: name }, 'volume folder kept: it holds files dsv did not write');
+  }
+
+  /**
+   * Saves changed mount counts. A failed save only logs, because counts start afresh at every
+   * start anyway, and failing the Mount would leave Docker without the Unmount that follows.
+   */
+  async #saveMounts(name: string): Promise<void> {
+    await this.#store.save(this.#volumes).catch((error: unknown) =>
+      this.#logger.error({ volume: name, err: describeError(error) }, 'saving mount counts failed'),
+    );
+  }
+
+  /** Log fields naming the volume's backend and secret, read from raw options so they never throw. */
+  #referenceFields(name: string, record: VolumeRecord): Record<string, string> {
+    return {
+      volume: name,
+      backend: record.options.backend ?? this.#defaultBackend,
+      secret: record.options.secret ?? name,
+    };
+  }
 }
 
 function checkName(name: string): void {
   if (!isVolumeName(name)) {
     throw new DsvError(
       'INVALID_REQUEST',
-      `volume name "${name.slice(0, 300)}" is invalid: use 1 to 255 letters, digits, "_", "." or "-", starting with a letter or digit`,
+      `volume name ${JSON.stringify(name.slice(0, 300))} is invalid: use 1 to 255 letters, digits, "_", "." or "-", starting with a letter or digit`,
     );
   }
 }
 
-function sameOptions(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const keysA = Object.keys(a);
-  return keysA.length === Object.keys(b).length && keysA.every((key) => a[key] === b[key]);
-}
-
 function totalMounts(record: VolumeRecord): number {
-  return Object.values(record.mounts).reduce((sum, count) => sum + count, 0);
+  let total = 0;
+  for (const count of record.mounts.values()) total += count;
+  return total;
 }
 
 function contextOf(name: string, options: VolumeOptions): ErrorContext {

@@ -84,4 +84,26 @@ describe('startDaemon', () => {
     }
     assert.equal(await isTmpfs(mountDir), false);
   });
+
+  it('refuses to start beside a running daemon', async () => {
+    const env = await environment();
+    const first = await startDaemon(env, captureLog().logger);
+    try {
+      await callPlugin(env.DSV_SOCKET!, 'VolumeDriver.Create', { Name: 'pw', Opts: { secret: 'prod/db/password' } });
+      const file = String((await callPlugin(env.DSV_SOCKET!, 'VolumeDriver.Mount', { Name: 'pw', ID: 'a' })).body.Mountpoint);
+
+      await assert.rejects(startDaemon(env, captureLog().logger), /DSV_SOCKET .* is in use by another process/);
+      assert.equal(await readFile(file, 'utf8'), 'file-secret\n', "the second daemon removed the first one's file");
+      assert.equal((await callPlugin(env.DSV_SOCKET!, 'Plugin.Activate')).status, 200);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('never deletes a regular file at the socket path', async () => {
+    const env = await environment();
+    await writeFile(env.DSV_SOCKET!, 'precious');
+    await assert.rejects(startDaemon(env, captureLog().logger), /DSV_SOCKET .* exists and is not a socket/);
+    assert.equal(await readFile(env.DSV_SOCKET!, 'utf8'), 'precious');
+  });
 });

@@ -130,7 +130,7 @@ describe('plugin protocol over a unix socket', () => {
     ['no Name', 'VolumeDriver.Get', {}, /field "Name" must be a string/],
     ['a numeric Name', 'VolumeDriver.Remove', { Name: 5 }, /field "Name" must be a string/],
     ['no ID', 'VolumeDriver.Mount', { Name: 'db' }, /field "ID" must be a string/],
-    ['numeric options', 'VolumeDriver.Create', { Name: 'x', Opts: { mode: 400 } }, /every option value must be a string/],
+    ['numeric options', 'VolumeDriver.Create', { Name: 'x', Opts: { mode: 400 } }, /field "Opts" must map option names to string values/],
     ['an unsafe name', 'VolumeDriver.Create', { Name: '../../etc' }, /volume name "..\/..\/etc" is invalid/],
   ];
   for (const [label, method, body, expected] of malformed) {
@@ -151,6 +151,27 @@ describe('plugin protocol over a unix socket', () => {
     const answer = await call('VolumeDriver.Create', { Name: 'big', Opts: { pad: 'x'.repeat(maxBodyBytes) } });
     assert.match(String(answer.body.Err), /request body is larger than 65536 bytes/);
     assert.equal((await call('Plugin.Activate')).status, 200);
+  });
+
+  it('malformed HTTP gets a JSON Err', async () => {
+    const client = net.connect(socket);
+    const chunks: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await new Promise((resolve) => client.once('connect', resolve));
+    client.write('POST /VolumeDriver.List HTTP/1.1\r\nContent-Length: nope\r\n\r\n');
+    await new Promise((resolve) => client.once('close', resolve));
+
+    const answer = Buffer.concat(chunks).toString('utf8');
+    assert.match(answer, /^HTTP\/1.1 400 /);
+    assert.match(answer, /\{"Err":"malformed HTTP request \(.*\) \[INVALID_REQUEST\]"\}$/);
+  });
+
+  it('caps a long Err text', async () => {
+    const options = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`unknown-${i}`, 'x']));
+    const answer = await call('VolumeDriver.Create', { Name: 'long', Opts: options });
+    const err = String(answer.body.Err);
+    assert.match(err, /unknown options "unknown-0", .* and 2995 more/);
+    assert.ok(err.length <= 4100, `Err is ${err.length} characters`);
   });
 
   it('a stalled client does not block others', async () => {

@@ -24,10 +24,10 @@ export class FileBackend implements SecretBackend {
     try {
       const stats = await handle.stat();
       if (!stats.isFile()) {
-        throw new DsvError('SECRET_NOT_FOUND', `"${request.secret}" is not a regular file in ${this.#root}`);
+        throw new DsvError('SECRET_NOT_FOUND', `"${request.secret}" is not a regular file in the files folder`);
       }
       if (stats.size > maxFileBytes) {
-        throw new DsvError('INVALID_OPTION', `"${request.secret}" is larger than ${maxFileBytes} bytes`);
+        throw new DsvError('SECRET_TOO_LARGE', `"${request.secret}" is larger than the ${maxFileBytes / 1024 / 1024} MiB the file backend reads`);
       }
       return await handle.readFile({ signal: context.signal });
     } finally {
@@ -59,7 +59,10 @@ export class FileBackend implements SecretBackend {
       throw mapFsError(error, secret);
     });
     if (resolved !== root && !resolved.startsWith(root + path.sep)) {
-      throw new DsvError('ACCESS_DENIED', `"${secret}" resolves to a path outside the files folder`);
+      throw new DsvError(
+        'INVALID_OPTION',
+        `option "secret" is invalid: "${secret}" resolves through a symlink to a path outside the files folder`,
+      );
     }
     return resolved;
   }
@@ -70,7 +73,10 @@ function mapFsError(error: unknown, secret: string): DsvError {
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     return new DsvError('SECRET_NOT_FOUND', `no file "${secret}" in the files folder`, { cause: error });
   }
-  if (code === 'EACCES' || code === 'EPERM' || code === 'ELOOP') {
+  if (code === 'ELOOP') {
+    return new DsvError('INVALID_OPTION', `option "secret" is invalid: "${secret}" is a symlink loop`, { cause: error });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
     return new DsvError('ACCESS_DENIED', `cannot read "${secret}": ${code}`, { cause: error });
   }
   return new DsvError('BACKEND_UNAVAILABLE', `cannot read "${secret}": ${describe(error)}`, { cause: error });
