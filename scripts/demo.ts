@@ -42,12 +42,17 @@ async function runDemo(engine: Engine): Promise<void> {
   step(`wrote the demo secret to ${secretFile} (the plugin's files folder)`);
 
   await dockerStep(engine, 'volume', 'create', '--driver', 'dsv', '-o', 'backend=file', '-o', `secret=${secretName}`, '-o', 'mode=0440', 'greeting');
-  const output = await dockerStep(
-    engine,
-    'run', '--rm', '--network', 'none', '-v', 'greeting:/run/secrets/greeting', 'busybox',
-    'sh', '-c', 'cat /run/secrets/greeting; stat -c "mode %a, owner %u:%g" /run/secrets/greeting; grep /run/secrets/greeting /proc/mounts',
-  );
+  const output = await dockerStep(engine, ...demoRunArgs('greeting', '/run/secrets/greeting'));
   console.log(output.replace(/^/gm, '  | '));
+}
+
+/**
+ * Returns the `docker run` arguments that show the mounted secret, its mode and its mount. The
+ * volume is mounted read-only (`:ro`), as the README recommends for secrets.
+ */
+export function demoRunArgs(volume: string, target: string): string[] {
+  const script = `cat ${target}; stat -c "mode %a, owner %u:%g" ${target}; grep ${target} /proc/mounts`;
+  return ['run', '--rm', '--network', 'none', '-v', `${volume}:${target}:ro`, 'busybox', 'sh', '-c', script];
 }
 
 async function main(): Promise<number> {
@@ -79,7 +84,9 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main().catch((error: unknown) => {
-  console.error(`demo: failed: ${(error as Error).message}`);
-  return 1;
-});
+if (import.meta.main) {
+  process.exitCode = await main().catch((error: unknown) => {
+    console.error(`demo: failed: ${(error as Error).message}`);
+    return 1;
+  });
+}

@@ -9,6 +9,7 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { inspect } from 'node:util';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DsvError, type ErrorCode } from '../../src/errors.ts';
 import type { SecretBackend } from '../../src/backends/backend.ts';
 import { awsSsmBackend } from '../../src/backends/aws-ssm/index.ts';
@@ -110,6 +111,45 @@ test('name without a leading slash and ARN are found', async () => {
   assert.equal(await fetchText(target, 'flat-name'), 'flat');
   assert.equal(await fetchText(target, arn), 'by arn');
   assert.equal(await fetchText(target, arn, { version: '1' }), 'by arn');
+});
+
+test('path without leading slash is rejected before any request', async () => {
+  const before = fake.requests.length;
+  const error = await fetchError(await backend(), 'demo/hello');
+  assertCode(error, 'INVALID_OPTION', 'add the leading "/"', '"/demo/hello"');
+  assert.equal(fake.requests.length, before);
+});
+
+test('fake rejects a path without leading slash as SSM does', async () => {
+  const client = new SSMClient({
+    region: 'us-east-1',
+    endpoint: fake.url,
+    credentials: { accessKeyId: 'AKIASSMDIRECTCLIENT1', secretAccessKey: 'dummy' },
+    maxAttempts: 1,
+  });
+  try {
+    await assert.rejects(client.send(new GetParameterCommand({ Name: 'demo/hello', WithDecryption: true })), (error: Error) => {
+      assert.equal(error.name, 'ValidationException');
+      assert.match(error.message, /If formed as a path, it can consist of sub-paths divided by slash symbol/);
+      return true;
+    });
+  } finally {
+    client.destroy();
+  }
+});
+
+test('non-string value is a backend error', async () => {
+  const target = await backend();
+  for (const value of [{ value: sentinel }, 424242, null, [sentinel]]) {
+    fake.malformNext(1, value);
+    const error = await fetchError(target, fake.demoSecret);
+    const fragment = value === null ? 'no parameter value' : 'malformed response';
+    assertCode(error, 'BACKEND_ERROR', `"${fake.demoSecret}"`, fragment);
+    assert.ok(!error.describe().includes(sentinel), error.describe());
+    assert.ok(!error.message.includes('424242'), error.message);
+    assert.ok(!error.message.includes('[object Object]'), error.message);
+  }
+  assert.equal(await fetchText(target, fake.demoSecret), fake.demoValue, 'the fake kept sending malformed responses');
 });
 
 test('version and label options pick versions', async () => {

@@ -254,6 +254,29 @@ test('5xx then success makes one SDK attempt per fetch', async () => {
   assert.deepEqual(sent.map((request) => request.attempt), [1, 1]);
 });
 
+test('non-string SecretString is a backend error', async () => {
+  const target = await backend();
+  for (const value of [424242, { value: sentinel }, true, [sentinel]]) {
+    fake.malformNext(1, value);
+    const error = await fetchError(target, fake.demoSecret);
+    assertCode(error, 'BACKEND_ERROR', `"${fake.demoSecret}"`, 'malformed response', 'SecretString');
+    assert.ok(!error.describe().includes(sentinel), error.describe());
+    assert.ok(!error.message.includes('424242'), error.message);
+  }
+  assert.equal(await fetchText(target, fake.demoSecret), fake.demoValue, 'the fake kept sending malformed responses');
+});
+
+test('non-base64 SecretBinary is a backend error', async () => {
+  fake.putSecret('binary/malformed', { binary: Uint8Array.of(1, 2, 3) });
+  const target = await backend();
+  for (const value of [42, { value: sentinel }]) {
+    fake.malformNext(1, value);
+    const error = await fetchError(target, 'binary/malformed');
+    assertCode(error, 'BACKEND_ERROR', '"binary/malformed"', 'malformed response', 'SecretBinary');
+    assert.ok(!error.describe().includes(sentinel), error.describe());
+  }
+});
+
 test('5xx is backend unavailable', async () => {
   fake.failNext(1, 503);
   assertCode(await fetchError(await backend(), fake.demoSecret), 'BACKEND_UNAVAILABLE', 'HTTP 503', 'InternalServiceError');

@@ -1,9 +1,12 @@
 /**
- * The packaging scripts without an engine: config.json generation from the settings schemas,
- * the library list for the rootfs, the install sequence against a scripted docker client, and
- * the output parsing of scripts/test.ts.
+ * The packaging scripts without an engine. It covers config.json generation from the settings
+ * schemas, the library list for the rootfs, and the install sequence with its argument checks
+ * against a scripted docker client. It also covers the output parsing of scripts/test.ts, the
+ * instructions that `npm run fake` prints, and the demo's `docker run` arguments.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +15,7 @@ import { backendDefinitions } from '../../src/backends/definitions.ts';
 import { coreSettingsShape } from '../../src/settings/settings.ts';
 import { pluginConfig, pluginEnv, pluginPaths, sharedLibraries } from '../../scripts/plugin-build.ts';
 import { installPlugin, isLocalEngine, type CommandResult } from '../../scripts/plugin-install.ts';
+import { demoRunArgs } from '../../scripts/demo.ts';
 import { splitCommand, testCounts } from '../../scripts/test.ts';
 
 describe('plugin config.json', () => {
@@ -149,8 +153,127 @@ describe('plugin install', () => {
 
       await assert.rejects(
         installPlugin({ docker, pluginDir: folder, settings, localEngine: true, log: () => {} }),
-        /enabling plugin dsv failed .*no such file or directory[\s\S]*stays installed but disabled/,
+        (error: Error) => {
+          assert.match(error.message, /enabling plugin dsv failed .*no such file or directory/);
+          assert.match(error.message, /stays installed but disabled/);
+          assert.match(error.message, /journalctl -u docker/, 'the message does not say where the plugin log is');
+          assert.match(error.message, /output of dockerd/);
+          return true;
+        },
       );
+    });
+  });
+
+  test('typo in a key keeps the old plugin', async () => {
+    await withPluginDir(async (folder) => {
+      const { docker, calls } = scriptedDocker({ 'plugin inspect': { stdout: 'abc123 true\n' } });
+
+      await assert.rejects(
+        installPlugin({ docker, pluginDir: folder, settings: [`file.source=${folder}`], localEngine: true, log: () => {} }),
+        (error: Error) => {
+          assert.match(error.message, /file\.source: unknown setting, did you mean files\.source\?/);
+          assert.match(error.message, /accepted settings: files\.source, credentials\.source, DSV_LOG_LEVEL/);
+          return true;
+        },
+      );
+      assert.deepEqual(calls, [], 'docker was called before the settings were checked');
+    });
+  });
+
+  test('invalid value keeps the old plugin', async () => {
+    await withPluginDir(async (folder) => {
+      const { docker, calls } = scriptedDocker({ 'plugin inspect': { stdout: 'abc123 true\n' } });
+      const settings = [`files.source=${folder}`, 'DSV_LOG_LEVEL=verbose'];
+
+      await assert.rejects(
+        installPlugin({ docker, pluginDir: folder, settings, localEngine: true, log: () => {} }),
+        /DSV_LOG_LEVEL: .*"debug"/,
+      );
+      assert.deepEqual(calls, [], 'docker was called before the settings were checked');
+    });
+  });
+
+  test('every problem is listed at once', async () => {
+    await withPluginDir(async (folder) => {
+      const { docker, calls } = scriptedDocker({});
+      const missing = path.join(folder, 'no-such-folder');
+      const settings = [
+        'files=/srv/secrets',
+        'DSV_SOCKET=/tmp/other.sock',
+        `credentials.source=${missing}`,
+        'files.source=relative/folder',
+        'DSV_TMPFS_SIZE_MB=lots',
+        'dsv_log_level=debug',
+      ];
+
+      const error = await installPlugin({ docker, pluginDir: folder, settings, localEngine: true, log: () => {} }).then(
+        () => assert.fail('the install succeeded'),
+        (rejected: Error) => rejected,
+      );
+
+      const problems = error.message.split('\n').filter((line) => line.startsWith('  - '));
+      assert.equal(problems.length, settings.length, error.message);
+      assert.match(error.message, /files: unknown setting, did you mean files\.source\?/);
+      assert.match(error.message, /DSV_SOCKET: fixed by the plugin/);
+      assert.ok(error.message.includes(`credentials.source: ${missing} is not a folder`), error.message);
+      assert.match(error.message, /files\.source: "relative\/folder" is not an absolute path/);
+      assert.match(error.message, /DSV_TMPFS_SIZE_MB: must be a whole number/);
+      assert.match(error.message, /dsv_log_level: unknown setting, did you mean DSV_LOG_LEVEL\?/);
+      assert.doesNotMatch(error.message.split('accepted settings:')[1] ?? '', /DSV_SOCKET/, 'a fixed setting is listed as accepted');
+      assert.deepEqual(calls, []);
+    });
+  });
+
+  test('rejected settings never show env values', async () => {
+    await withPluginDir(async (folder) => {
+      const { docker } = scriptedDocker({});
+      const sentinel = 'sentinel-install-value-5d1e';
+      const settings = [`VAULT_TOKEN=${sentinel}`, `VAULT_TOKNE=${sentinel}`, `DSV_TMPFS_SIZE_MB=${sentinel}`, sentinel, 'files'];
+
+      await assert.rejects(
+        installPlugin({ docker, pluginDir: folder, settings, localEngine: true, log: () => {} }),
+        (error: Error) => {
+          assert.ok(!error.message.includes(sentinel), error.message);
+          assert.match(error.message, /VAULT_TOKNE: unknown setting, did you mean VAULT_TOKEN\?/);
+          assert.match(error.message, /argument 4: expected KEY=VALUE/);
+          assert.match(error.message, /argument 5 \(files\): expected KEY=VALUE/);
+          return true;
+        },
+      );
+    });
+  });
+
+  test('install log never shows values', async () => {
+    await withPluginDir(async (folder) => {
+      const sentinel = 'sentinel-install-log-9b7c';
+      const settings = [`files.source=${folder}`, `VAULT_TOKEN=${sentinel}`];
+      const lines: string[] = [];
+
+      const { docker } = scriptedDocker({ 'plugin inspect --format {{.Id}} {{.Enabled}}': { code: 1 } });
+      await installPlugin({ docker, pluginDir: folder, settings, localEngine: true, log: (line) => lines.push(line) });
+      assert.ok(lines.includes('set files.source, VAULT_TOKEN'), lines.join('\n'));
+      assert.ok(!lines.join('\n').includes(sentinel), lines.join('\n'));
+
+      const failing = scriptedDocker({ 'plugin inspect': { code: 1 }, 'plugin set': { code: 1, stderr: 'plugin set failed' } });
+      await assert.rejects(
+        installPlugin({ docker: failing.docker, pluginDir: folder, settings, localEngine: true, log: () => {} }),
+        (error: Error) => {
+          assert.match(error.message, /setting files\.source, VAULT_TOKEN failed \(plugin dsv stays installed but disabled\)/);
+          assert.ok(!error.message.includes(sentinel), error.message);
+          return true;
+        },
+      );
+    });
+  });
+
+  test('remote engine skips the folder check', async () => {
+    await withPluginDir(async (folder) => {
+      const { docker, calls } = scriptedDocker({ 'plugin inspect --format {{.Id}} {{.Enabled}}': { code: 1 } });
+      const settings = ['files.source=/srv/only-on-the-engine-host', 'AWS_REGION=eu-west-1'];
+
+      await installPlugin({ docker, pluginDir: folder, settings, localEngine: false, log: () => {} });
+
+      assert.ok(calls.includes(`plugin set dsv ${settings.join(' ')}`), calls.join('\n'));
     });
   });
 
@@ -180,5 +303,44 @@ describe('test script', () => {
     assert.equal(testCounts(spec), '3 passed, 1 failed, 1 skipped');
     assert.equal(testCounts(tap), '2 passed, 0 failed');
     assert.equal(testCounts('no totals here'), undefined);
+  });
+});
+
+describe('fake command', () => {
+  test('prints its pid and the plugin commands', async (context) => {
+    const credentials = await mkdtemp(path.join(tmpdir(), 'dsv-fake-cli-'));
+    context.after(() => rm(credentials, { recursive: true, force: true }));
+    const cli = path.join(import.meta.dirname, '..', 'fakes', 'cli.ts');
+    const child = spawn(process.execPath, [cli, 'aws', '--credentials', credentials], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(child, 'exit');
+    context.after(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+
+    let output = '';
+    child.stdout.setEncoding('utf8');
+    for await (const chunk of child.stdout) {
+      output += chunk;
+      if (output.includes('to stop.')) break;
+    }
+
+    const firstLine = output.split('\n')[0] ?? '';
+    const pid = Number(/ listening on http:\/\/127\.0\.0\.1:\d+ \(pid (\d+)\)/.exec(firstLine)?.[1]);
+    assert.equal(pid, child.pid, `the first line does not name the fake's pid: ${firstLine}`);
+    const sequence = `  docker plugin disable -f dsv && docker plugin set dsv credentials.source=${credentials} AWS_REGION=`;
+    assert.ok(output.includes(sequence), output);
+    assert.match(output, /AWS_EC2_METADATA_DISABLED=true && docker plugin enable dsv\n/);
+
+    process.kill(pid, 'SIGTERM');
+    const [code] = await exited;
+    assert.equal(code, 0, 'the fake did not stop on SIGTERM to the printed pid');
+  });
+});
+
+describe('demo script', () => {
+  test('mounts the volume read-only', () => {
+    const args = demoRunArgs('greeting', '/run/secrets/greeting');
+
+    assert.equal(args[args.indexOf('-v') + 1], 'greeting:/run/secrets/greeting:ro');
   });
 });

@@ -60,6 +60,12 @@ export interface AwsFake extends RunningFake {
   throttleNext(count: number, options?: { retryAfterSeconds?: number }): void;
   /** Fails the next `count` requests with this 5xx status and the service's internal error. */
   failNext(count: number, status: number): void;
+  /**
+   * Sends `value`, such as a number or an object, in the next `count` successful responses in
+   * place of `SecretString` (`SecretBinary` for a binary secret) or `Parameter.Value`, as a
+   * broken endpoint or proxy might.
+   */
+  malformNext(count: number, value: unknown): void;
   /** Delay before each response, in ms. */
   delayMs: number;
   /** Rejects requests signed with this access key id, as AWS does for an unknown or expired key. */
@@ -104,6 +110,7 @@ class AwsFakeState {
   readonly requests: AwsFakeRequest[] = [];
   throttles: { count: number; retryAfterSeconds: number | undefined } = { count: 0, retryAfterSeconds: undefined };
   failures: { count: number; status: number } = { count: 0, status: 500 };
+  malformed: { count: number; value: unknown } = { count: 0, value: undefined };
   delayMs = 0;
 
   putSecret(name: string, input: PutSecretInput): { arn: string; versionId: string } {
@@ -134,7 +141,7 @@ class AwsFakeState {
     return { arn: parameterArn(name), version };
   }
 
-  getSecretValue(input: Record<string, unknown>): unknown {
+  getSecretValue(input: Record<string, unknown>): Record<string, unknown> {
     const secretId = String(input.SecretId ?? '');
     const versionId = input.VersionId as string | undefined;
     const stage = input.VersionStage as string | undefined;
@@ -173,9 +180,19 @@ class AwsFakeState {
     return output;
   }
 
-  getParameter(input: Record<string, unknown>): unknown {
+  getParameter(input: Record<string, unknown>): Record<string, unknown> {
     const reference = String(input.Name ?? '');
     const [path, selector, extra] = splitParameterReference(reference);
+    if (path.includes('/') && !path.startsWith('/')) {
+      // SSM's error for a hierarchical name without the leading "/", such as "demo/hello".
+      throw new AwsError(
+        'ValidationException',
+        'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). If formed as a path, it can ' +
+          'consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers ' +
+          'and the following 3 symbols .-_',
+      );
+    }
+    // A name without any "/" also finds the top-level parameter "/name".
     const candidates = path.startsWith('/') ? [path] : [path, `/${path}`];
     const name = candidates.find((candidate) => this.parameterVersions.has(candidate));
     if (this.denied.has(path) || (name !== undefined && this.denied.has(name))) {
@@ -214,6 +231,16 @@ class AwsFakeState {
         DataType: 'text',
       },
     };
+  }
+
+  /** Puts the queued malformed value into a successful response, in place of the secret value. */
+  malform(output: Record<string, unknown>): Record<string, unknown> {
+    if (this.malformed.count === 0) return output;
+    this.malformed.count--;
+    const parameter = output.Parameter as Record<string, unknown> | undefined;
+    if (parameter !== undefined) return { ...output, Parameter: { ...parameter, Value: this.malformed.value } };
+    const field = 'SecretString' in output ? 'SecretString' : 'SecretBinary';
+    return { ...output, [field]: this.malformed.value };
   }
 }
 
@@ -328,8 +355,8 @@ async function handle(state: AwsFakeState, request: IncomingMessage, body: strin
     throw new AwsError('ThrottlingException', 'Rate exceeded', 400, headers);
   }
 
-  if (prefix === 'secretsmanager' && operation === 'GetSecretValue') return state.getSecretValue(input);
-  if (prefix === 'AmazonSSM' && operation === 'GetParameter') return state.getParameter(input);
+  if (prefix === 'secretsmanager' && operation === 'GetSecretValue') return state.malform(state.getSecretValue(input));
+  if (prefix === 'AmazonSSM' && operation === 'GetParameter') return state.malform(state.getParameter(input));
   throw new AwsError('UnknownOperationException', `the fake does not implement ${prefix}.${operation}`);
 }
 
@@ -420,6 +447,9 @@ function describeFake(
     },
     failNext(count, status) {
       state.failures = { count, status };
+    },
+    malformNext(count, value) {
+      state.malformed = { count, value };
     },
     get delayMs() {
       return state.delayMs;

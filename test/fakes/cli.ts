@@ -10,7 +10,7 @@ import { fakes } from './index.ts';
 
 const usage = `Usage: npm run fake -- <${Object.keys(fakes).join('|')}> [--port N] [--credentials DIR]
 
-Runs a fake secrets manager on 127.0.0.1 until Ctrl-C.
+Runs a fake secrets manager on 127.0.0.1 until Ctrl-C, or until "kill PID" with the pid it prints.
   --port N           port to listen on (default: a free one)
   --credentials DIR  folder for the fake's credential files (default: .tmp/fake-NAME/credentials);
                      hand it to the plugin with "docker plugin set dsv credentials.source=DIR"
@@ -48,17 +48,18 @@ async function main(): Promise<number> {
     .join(' ');
   process.stdout.write(
     [
-      `${name} fake listening on ${fake.url}; credential files in ${credentials}`,
+      // The pid is this node process: "kill <pid>" stops the fake, while killing npm would not.
+      `${name} fake listening on ${fake.url} (pid ${process.pid}); credential files in ${credentials}`,
       '',
-      'Managed plugin (disable it first; settings change only while it is disabled):',
-      `  docker plugin set dsv credentials.source=${credentials} ${pluginSettings.join(' ')}`,
+      'Managed plugin (settings change only while it is disabled, and -f disables it while volumes exist):',
+      `  docker plugin disable -f dsv && docker plugin set dsv credentials.source=${credentials} ${pluginSettings.join(' ')} && docker plugin enable dsv`,
       'Host daemon:',
       `  env ${hostSettings.join(' ')} npm run dsv -- serve`,
       'Then:',
       `  docker volume create -d dsv ${options} demo-${name}`,
-      `  docker run --rm --network none --volume-driver dsv -v demo-${name}:/run/secrets/demo busybox cat /run/secrets/demo`,
+      `  docker run --rm --network none --volume-driver dsv -v demo-${name}:/run/secrets/demo:ro busybox cat /run/secrets/demo`,
       '',
-      'Press Ctrl-C to stop.',
+      `Press Ctrl-C or run "kill ${process.pid}" to stop.`,
       '',
     ].join('\n'),
   );

@@ -53,6 +53,17 @@ test('name accepts an ARN with a selector', () => {
   assert.equal(parameterName(arn, { version: '2' }), `${arn}:2`);
 });
 
+test('path without leading slash is rejected', () => {
+  for (const secret of ['demo/hello', 'app/db/password', 'app/']) {
+    assert.throws(() => parameterName(secret, {}), invalidOption(`add the leading "/": use "/${secret}"`), secret);
+  }
+});
+
+test('flat name and path with leading slash are accepted', () => {
+  assert.equal(parameterName('flat.name-1_x', {}), 'flat.name-1_x');
+  assert.equal(parameterName('/demo/hello', { label: 'prod' }), '/demo/hello:prod');
+});
+
 test('version and label together are rejected', () => {
   assert.throws(() => parameterName('/app/db', { version: '2', label: 'prod' }), invalidOption('"version" and "label"'));
 });

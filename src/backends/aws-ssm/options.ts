@@ -30,8 +30,8 @@ const arnPattern = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_
 
 /**
  * Builds the GetParameter `Name` from the secret reference and the options. Throws INVALID_OPTION
- * for a malformed reference and when both `version` and `label` are given, since SSM accepts one
- * selector only.
+ * for a malformed reference, for a hierarchical name without its leading "/", and when both
+ * `version` and `label` are given, since SSM accepts one selector only.
  */
 export function parameterName(secret: string, options: BackendOptions): string {
   if (!namePattern.test(secret) && !arnPattern.test(secret)) {
@@ -39,6 +39,14 @@ export function parameterName(secret: string, options: BackendOptions): string {
       'INVALID_OPTION',
       `option "secret" is invalid: "${secret}" is neither a parameter name nor a parameter ARN; ` +
         'use the options "version" or "label" to pick a version',
+    );
+  }
+  if (namePattern.test(secret) && secret.includes('/') && !secret.startsWith('/')) {
+    // SSM rejects such a name with a ValidationException that does not say the leading "/" is missing.
+    throw new DsvError(
+      'INVALID_OPTION',
+      `option "secret" is invalid: SSM requires a parameter name that contains "/" to start with "/", ` +
+        `so add the leading "/": use "/${secret}" instead of "${secret}"`,
     );
   }
   if (options.version !== undefined && options.label !== undefined) {

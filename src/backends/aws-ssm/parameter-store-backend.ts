@@ -7,7 +7,7 @@ import { DsvError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { FetchContext, SecretBackend, SecretRequest } from '../backend.ts';
 import { createReloadingClient } from '../aws/client.ts';
-import { mapAwsError } from '../aws/errors.ts';
+import { malformedAnswer, mapAwsError } from '../aws/errors.ts';
 import type { ReloadingClient } from '../aws/reloading-client.ts';
 import { resolveAwsClientSettings } from '../aws/settings.ts';
 import { parameterName } from './options.ts';
@@ -25,19 +25,22 @@ export class ParameterStoreBackend implements SecretBackend {
   async fetch(request: SecretRequest, context: FetchContext): Promise<Uint8Array> {
     const name = parameterName(request.secret, request.options);
 
+    const where = { service, reference: name };
     let output: GetParameterCommandOutput;
     try {
       const client = await this.#clients.get();
       const command = new GetParameterCommand({ Name: name, WithDecryption: true });
       output = await client.send(command, { abortSignal: context.signal });
     } catch (error) {
-      throw mapAwsError(error, { service, reference: name });
+      throw mapAwsError(error, where);
     }
 
-    const value = output.Parameter?.Value;
+    // The SDK does not check the response's types: an object in Value would be written as "[object Object]".
+    const value: unknown = output.Parameter?.Value;
     if (value === undefined) {
       throw new DsvError('BACKEND_ERROR', `${service} request for "${name}" returned no parameter value`);
     }
+    if (typeof value !== 'string') throw malformedAnswer(where, 'Parameter.Value', 'a string', value);
     return new TextEncoder().encode(value);
   }
 }

@@ -113,6 +113,22 @@ export function mapAwsError(error: unknown, request: AwsRequestContext): DsvErro
   });
 }
 
+/**
+ * Builds the BACKEND_ERROR for a successful response whose value field has the wrong type, which
+ * the SDK passes on unchecked. The message names the field and the type it had, never the value.
+ */
+export function malformedAnswer(request: AwsRequestContext, field: string, expected: string, value: unknown): DsvError {
+  const where = `${request.service} request for "${request.reference}"`;
+  return new DsvError('BACKEND_ERROR', `${where} returned a malformed response: ${field} is ${typeName(value)}, not ${expected}`);
+}
+
+/** Names the type of a decoded JSON value, such as "a number" or "an object". */
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 function codeFor(name: string, failure: AwsErrorLike): ErrorCode {
   const message = failure.message ?? '';
   if (name === 'InvalidRequestException' && /marked for deletion/i.test(message)) return 'SECRET_DELETED';

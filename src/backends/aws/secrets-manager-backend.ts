@@ -11,7 +11,7 @@ import { DsvError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { FetchContext, SecretBackend, SecretRequest } from '../backend.ts';
 import { createReloadingClient } from './client.ts';
-import { mapAwsError } from './errors.ts';
+import { malformedAnswer, mapAwsError } from './errors.ts';
 import { getSecretValueInput } from './options.ts';
 import type { ReloadingClient } from './reloading-client.ts';
 import { resolveAwsClientSettings } from './settings.ts';
@@ -29,16 +29,26 @@ export class SecretsManagerBackend implements SecretBackend {
   async fetch(request: SecretRequest, context: FetchContext): Promise<Uint8Array> {
     const input = getSecretValueInput(request.secret, request.options);
 
+    const where = { service, reference: request.secret };
     let output: GetSecretValueCommandOutput;
     try {
       const client = await this.#clients.get();
       output = await client.send(new GetSecretValueCommand(input), { abortSignal: context.signal });
     } catch (error) {
-      throw mapAwsError(error, { service, reference: request.secret });
+      throw mapAwsError(error, where);
     }
 
-    if (output.SecretString !== undefined) return new TextEncoder().encode(output.SecretString);
-    if (output.SecretBinary !== undefined) return new Uint8Array(output.SecretBinary);
+    // The SDK does not check the response's types: a number in SecretString would be written as text.
+    const text: unknown = output.SecretString;
+    const binary: unknown = output.SecretBinary;
+    if (text !== undefined) {
+      if (typeof text !== 'string') throw malformedAnswer(where, 'SecretString', 'a string', text);
+      return new TextEncoder().encode(text);
+    }
+    if (binary !== undefined) {
+      if (!(binary instanceof Uint8Array)) throw malformedAnswer(where, 'SecretBinary', 'base64 bytes', binary);
+      return new Uint8Array(binary);
+    }
     throw new DsvError(
       'BACKEND_ERROR',
       `${service} request for "${request.secret}" returned neither SecretString nor SecretBinary`,
