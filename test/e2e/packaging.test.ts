@@ -317,12 +317,16 @@ describe('fake command', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
 
+    // Read with a listener, not for await: leaving that loop early would destroy the pipe.
     let output = '';
     child.stdout.setEncoding('utf8');
-    for await (const chunk of child.stdout) {
-      output += chunk;
-      if (output.includes('to stop.')) break;
-    }
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('to stop.')) resolve();
+      });
+      child.stdout.once('end', () => resolve());
+    });
 
     const firstLine = output.split('\n')[0] ?? '';
     const pid = Number(/ listening on http:\/\/127\.0\.0\.1:\d+ \(pid (\d+)\)/.exec(firstLine)?.[1]);
