@@ -65,6 +65,8 @@ export class StateStore {
   }
 
   /** Writes the state atomically. Writes are queued, so the last call's state is the one kept. */
+  // TODO: coalesce queued writes; each one rewrites and syncs the whole file, so a burst of
+  // mounts on a host with thousands of mount IDs takes seconds.
   save(volumes: VolumeTable): Promise<void> {
     const text = `${JSON.stringify(serialize(volumes), null, 2)}\n`;
     const write = this.#writing.then(() => this.#write(text));
