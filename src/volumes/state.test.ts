@@ -64,6 +64,20 @@ describe('StateStore', () => {
     assert.deepEqual(await readdir(dir), ['volumes.json']);
   });
 
+  it('shares one write among queued saves', async () => {
+    const { store: s } = await store();
+    const table = sample(1);
+    const first = s.save(table);
+    const queued = [2, 3, 4].map((n) => {
+      table.set(`extra${n}`, { options: stringRecord([]), createdAt: '2026-01-01T00:00:00Z', mounts: new Map() });
+      return s.save(table);
+    });
+    // None of the writes has started within this tick, so all four share one.
+    for (const promise of queued) assert.equal(promise, first);
+    await Promise.all([first, ...queued]);
+    assert.deepEqual([...(await s.load()).keys()], ['v1', 'extra2', 'extra3', 'extra4']);
+  });
+
   it('removes temporary files a crash left', async () => {
     const { store: s, dir } = await store();
     await writeFile(path.join(dir, 'volumes.json.4242.tmp'), '{');

@@ -37,6 +37,9 @@ export class StateStore {
   readonly #directory: string;
   readonly #file: string;
   #writing: Promise<void> = Promise.resolve();
+  /** The write waiting for the current one to finish, shared by every save() until it starts. */
+  #queued: Promise<void> | undefined;
+  #latest: VolumeTable = new Map();
 
   constructor(directory: string) {
     this.#directory = directory;
@@ -64,15 +67,23 @@ export class StateStore {
     return this.#parse(data);
   }
 
-  /** Writes the state atomically. Writes are queued, so the last call's state is the one kept. */
-  // TODO: coalesce queued writes; each one rewrites and syncs the whole file, so a burst of
-  // mounts on a host with thousands of mount IDs takes seconds.
+  /**
+   * Writes the state atomically. Calls that arrive while a write runs share one follow-up write,
+   * which serializes the state passed last, so a burst of operations costs two writes, not one
+   * each. Every caller's promise settles after a write that includes its state.
+   */
   save(volumes: VolumeTable): Promise<void> {
-    const text = `${JSON.stringify(serialize(volumes), null, 2)}\n`;
-    const write = this.#writing.then(() => this.#write(text));
-    // The queue goes on after a failed write; the caller of that write gets the error.
-    this.#writing = write.catch(() => undefined);
-    return write;
+    this.#latest = volumes;
+    if (this.#queued !== undefined) return this.#queued;
+
+    const queued = this.#writing.then(() => {
+      this.#queued = undefined;
+      return this.#write(`${JSON.stringify(serialize(this.#latest), null, 2)}\n`);
+    });
+    this.#queued = queued;
+    // The queue goes on after a failed write; the callers of that write get the error.
+    this.#writing = queued.catch(() => undefined);
+    return queued;
   }
 
   async #readText(): Promise<string | undefined> {
