@@ -89,7 +89,7 @@ export const errorCatalog = {
   TIMEOUT: {
     fault: 'backend',
     retryable: true,
-    hint: 'The backend did not answer within the fetch budget; check the network or raise DSV_FETCH_TIMEOUT_SECONDS.',
+    hint: 'The backend did not answer within the fetch budget; check the network and the backend, or raise DSV_FETCH_TIMEOUT_SECONDS (at most 25).',
   },
   BACKEND_ERROR: {
     fault: 'backend',

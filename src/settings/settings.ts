@@ -29,8 +29,9 @@ export const coreSettingsShape = {
     .default('/run/dsv/volumes')
     .describe('folder of the secret files; dsv mounts a tmpfs there unless it already is one'),
   DSV_TMPFS_SIZE_MB: integer(1, 65_536).default(64).describe('size of the tmpfs for secret files, in MiB'),
-  // Docker gives a managed plugin 30 s per request, so the default keeps a fetch well inside it.
-  DSV_FETCH_TIMEOUT_SECONDS: integer(1, 110)
+  // Docker gives a managed plugin 30 s per request. A fetch that outlasts it finishes after
+  // dockerd gave up, leaving a counted mount no Unmount will ever end, so the cap stays below.
+  DSV_FETCH_TIMEOUT_SECONDS: integer(1, 25)
     .default(20)
     .describe('time budget of one fetch, every retry included, in seconds'),
 };

@@ -346,6 +346,46 @@ describe('VolumeService', () => {
     assert.deepEqual(await readdir(path.join(f.mountDir, 'mixed')), ['other.txt']);
   });
 
+  it('option errors name backend and secret', async () => {
+    const error = await rejectsWith(f.volumes.create('bad', { secret: 'prod/x', mode: '0800' }), 'INVALID_OPTION');
+    assert.match(error.describe(), /^volume "bad", memory secret "prod\/x": option "mode" is invalid/);
+  });
+
+  it('create fixes the default backend', async () => {
+    f.backend.set('fixed', 'value');
+    await f.volumes.create('fixed', {});
+    const other = new VolumeService({
+      registry: new BackendRegistry([memoryBackendDefinition(f.backend), { ...memoryBackendDefinition(new MemoryBackend()), name: 'other' }], {}, f.log.logger),
+      state: new StateStore(f.stateDir),
+      logger: f.log.logger,
+      mountDir: f.mountDir,
+      defaultBackend: 'other',
+      retryPolicy: quickPolicy,
+    });
+    await other.start();
+    assert.equal(other.get('fixed').status.backend, 'memory');
+    assert.equal(await readFile(await other.mount('fixed', 'a'), 'utf8'), 'value');
+  });
+
+  it('mount refuses a folder no longer on tmpfs', async () => {
+    const disk = await diskTempDir('dsv-not-tmpfs');
+    directories.push(disk);
+    const service = new VolumeService({
+      registry: new BackendRegistry([memoryBackendDefinition(f.backend)], {}, f.log.logger),
+      state: new StateStore(f.stateDir),
+      logger: f.log.logger,
+      mountDir: disk,
+      defaultBackend: 'memory',
+      retryPolicy: quickPolicy,
+    });
+    await service.start();
+    f.backend.set('disk', sentinel);
+    await service.create('disk', {});
+    const error = await rejectsWith(service.mount('disk', 'a'), 'MOUNT_FAILED');
+    assert.match(error.message, /is no longer on tmpfs, so no secret is written there/);
+    assert.deepEqual(await readdir(disk), []);
+  });
+
   it('sentinel value never reaches logs, errors or state', async () => {
     f.backend.set('s', sentinel);
     f.backend.set('sj', `{"a": "${sentinel}"}`);

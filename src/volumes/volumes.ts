@@ -12,6 +12,7 @@ import { isVolumeName } from './names.ts';
 import { describeOptions, parseVolumeOptions, type VolumeOptions } from './options.ts';
 import { removeStaleVolumeFiles, removeVolumeFiles, secretFilePath, writeSecretFile } from './secret-file.ts';
 import { stringRecord, type StateStore, type VolumeRecord, type VolumeTable } from './state.ts';
+import { isTmpfs } from './tmpfs.ts';
 
 export { isVolumeName };
 
@@ -95,7 +96,9 @@ export class VolumeService {
       const started = performance.now();
       const value = await this.#read(name, options, deadline);
       value.fill(0);
-      const record = { options: stringRecord(Object.entries(rawOptions)), createdAt: new Date().toISOString(), mounts: new Map() };
+      // The backend is fixed now, so a later change of DSV_DEFAULT_BACKEND moves no volume.
+      const stored = stringRecord([['backend', options.backend], ...Object.entries(rawOptions)]);
+      const record = { options: stored, createdAt: new Date().toISOString(), mounts: new Map() };
       this.#volumes.set(name, record);
       try {
         await this.#store.save(this.#volumes);
@@ -141,6 +144,7 @@ export class VolumeService {
       const started = performance.now();
 
       if (totalMounts(record) === 0) {
+        await this.#checkTmpfs(name, options);
         const value = await this.#read(name, options, deadline);
         try {
           await writeSecretFile(this.#mountDir, name, value, options);
@@ -219,7 +223,9 @@ export class VolumeService {
         definition: (backend) => this.#registry.definition(backend),
       });
     } catch (error) {
-      throw toDsvError(error).withContext({ volume: name });
+      // Raw values, because parsing failed; they are references and never secret values.
+      const backend = rawOptions.backend ?? this.#defaultBackend;
+      throw toDsvError(error).withContext({ volume: name, backend, secret: rawOptions.secret ?? name });
     }
   }
 
@@ -264,6 +270,18 @@ export class VolumeService {
       // The protocol server logs the failure once, with this context in its message.
       throw toDsvError(error).withContext(context);
     }
+  }
+
+  /**
+   * Checks the tmpfs is still there before a value is written: if someone unmounted it, the file
+   * would land on the disk below.
+   */
+  async #checkTmpfs(name: string, options: VolumeOptions): Promise<void> {
+    if (await isTmpfs(this.#mountDir).catch(() => false)) return;
+    this.#logger.error({ mountDir: this.#mountDir }, 'secret folder is no longer on tmpfs');
+    throw new DsvError('MOUNT_FAILED', `${this.#mountDir} is no longer on tmpfs, so no secret is written there; restart the plugin`, {
+      context: contextOf(name, options),
+    });
   }
 
   async #removeFiles(name: string): Promise<void> {
