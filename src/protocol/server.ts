@@ -121,7 +121,11 @@ export class PluginServer {
         throw new DsvError('INVALID_REQUEST', `unsupported request ${request.method} ${method.slice(0, 200)}`);
       }
       const body = await readBody(request);
-      const parsed = route.schema.safeParse(body);
+      const parsed = route.schema.safeParse(body ?? {});
+      if (!parsed.success && body === undefined) {
+        this.#rejectEmptyBody(method, response);
+        return;
+      }
       if (!parsed.success) {
         const reason = parsed.error.issues.map((issue) => issue.message).join('; ');
         throw new DsvError('INVALID_REQUEST', `invalid ${method} request: ${reason}`);
@@ -132,6 +136,25 @@ export class PluginServer {
     } catch (error) {
       this.#respondWithError(response, method, error, started);
     }
+  }
+
+  /**
+   * Answers a request that needs fields but came with no body. dockerd sends one when it retries
+   * a request after the plugin restarted, because the retry reuses a body it already read
+   * (moby issue 39331). A failed Get makes dockerd forget the volume, so a bodiless Get gets its
+   * connection closed instead, which dockerd treats as the plugin being away.
+   */
+  #rejectEmptyBody(method: string, response: http.ServerResponse): void {
+    this.#options.logger.warn({ method }, 'request without a body, probably a retry by dockerd after a plugin restart');
+    if (method === '/VolumeDriver.Get') {
+      response.socket?.destroy();
+      return;
+    }
+    const failure = new DsvError(
+      'INVALID_REQUEST',
+      `${method} request came without a body, which dockerd sends when it retries after a plugin restart; run the command again`,
+    );
+    send(response, 400, { Err: failure.describe() }, true);
   }
 
   /** The one place where failures become protocol answers. */
@@ -155,7 +178,7 @@ export class PluginServer {
   }
 }
 
-/** Reads and decodes the body: empty means `{}`, anything but a JSON object is INVALID_REQUEST. */
+/** Reads and decodes the body: empty is undefined, anything but a JSON object is INVALID_REQUEST. */
 function readBody(request: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -185,7 +208,7 @@ function readBody(request: http.IncomingMessage): Promise<unknown> {
 
 function decodeBody(bytes: Buffer): unknown {
   const text = bytes.toString('utf8').trim();
-  if (text === '') return {};
+  if (text === '') return undefined;
 
   let body: unknown;
   try {

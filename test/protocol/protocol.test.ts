@@ -142,6 +142,16 @@ describe('plugin protocol over a unix socket', () => {
     });
   }
 
+  it('explains a bodiless retry by dockerd', async () => {
+    const answer = await call('VolumeDriver.Mount');
+    assert.equal(answer.status, 400);
+    assert.match(String(answer.body.Err), /came without a body, which dockerd sends when it retries after a plugin restart; run the command again/);
+  });
+
+  it('drops a bodiless Get instead of failing it', async () => {
+    await assert.rejects(callPlugin(socket, 'VolumeDriver.Get'), /socket hang up|ECONNRESET/);
+  });
+
   it('rejects unknown routes and methods', async () => {
     assert.match(String((await call('VolumeDriver.Explode', {})).body.Err), /unsupported request POST \/VolumeDriver.Explode/);
     assert.match(String((await call('VolumeDriver.List', undefined, 'GET')).body.Err), /unsupported request GET/);
