@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DsvError } from '../errors.ts';
+import { sealFile, unsealFile } from './seal.ts';
 
 /** Name of the file inside a volume's folder; containers see it under the target they chose. */
 export const secretFileName = 'secret';
@@ -57,6 +58,12 @@ export async function writeSecretFile(
   }
   await handle.close();
   await rename(temporary, target);
+  await sealFile(target).catch((error: unknown) => {
+    const detail = (error as { stderr?: string }).stderr?.trim() || String(error);
+    throw new DsvError('MOUNT_FAILED', `making the secret file read-only failed (${detail}); dsv needs root or CAP_SYS_ADMIN`, {
+      cause: error,
+    });
+  });
   return target;
 }
 
@@ -101,6 +108,7 @@ export async function removeVolumeFiles(mountDir: string, volume: string): Promi
     throw error;
   }
   const ours = names.filter((name) => name === secretFileName || name.startsWith(temporaryPrefix));
+  if (ours.includes(secretFileName)) await unsealFile(path.join(directory, secretFileName));
   for (const name of ours) await unlink(path.join(directory, name)).catch(() => undefined);
   if (ours.length < names.length) return false;
   await rmdir(directory).catch(() => undefined);

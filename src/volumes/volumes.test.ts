@@ -118,6 +118,22 @@ describe('VolumeService', () => {
     }
   });
 
+  it('mount seals the file read-only', { skip: process.getuid?.() !== 0 && 'bind mounts need root' }, async () => {
+    f.backend.set('sealed', 'value');
+    await f.volumes.create('sealed', { mode: '0666' });
+    const file = await f.volumes.mount('sealed', 'a');
+
+    await assert.rejects(writeFile(file, 'tampered'), { code: 'EROFS' });
+    const mountInfo = await readFile('/proc/self/mountinfo', 'utf8');
+    const line = mountInfo.split('\n').find((entry) => entry.split(' ')[4] === file);
+    assert.ok(line, 'the secret file is not a mount point');
+    assert.match(line.split(' ')[5] ?? '', /^ro,nosuid,nodev,noexec/);
+
+    await f.volumes.unmount('sealed', 'a');
+    assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${file} `), 'the bind mount outlived the unmount');
+    await assert.rejects(stat(file), { code: 'ENOENT' });
+  });
+
   it('mount ignores the umask', async () => {
     f.backend.set('open', 'x');
     await f.volumes.create('open', { mode: '0666' });

@@ -46,6 +46,11 @@ async function main(): Promise<number> {
   const options = Object.entries({ backend: fake.backend, secret: fake.demoSecret, ...fake.demoOptions })
     .map(([key, value]) => `-o ${key}=${value}`)
     .join(' ');
+  // Installed before the output, because a reader may send SIGTERM as soon as it sees the pid.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   process.stdout.write(
     [
       // The pid is this node process: "kill <pid>" stops the fake, while killing npm would not.
@@ -64,10 +69,7 @@ async function main(): Promise<number> {
     ].join('\n'),
   );
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   await fake.close();
   return 0;
 }

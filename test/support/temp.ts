@@ -1,5 +1,7 @@
 /** Temporary folders for tests; secret values only ever go to the ones on tmpfs. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { isTmpfs } from '../../src/volumes/tmpfs.ts';
@@ -19,6 +21,15 @@ export function diskTempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
 }
 
-export function removeDir(directory: string): Promise<void> {
-  return rm(directory, { recursive: true, force: true });
+/** Removes a folder, first unmounting the read-only bind mounts dsv leaves on mounted secret files. */
+export async function removeDir(directory: string): Promise<void> {
+  const mountInfo = await readFile('/proc/self/mountinfo', 'utf8');
+  const mountPoints = mountInfo
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((mountPoint) => mountPoint.startsWith(`${directory}/`));
+  for (const mountPoint of mountPoints.reverse()) {
+    await promisify(execFile)('umount', ['-l', mountPoint]).catch(() => undefined);
+  }
+  await rm(directory, { recursive: true, force: true });
 }
