@@ -123,6 +123,20 @@ describe('file backend on a private engine', { skip: e2eSkipReason() }, () => {
     assert.equal(mountLine?.split(' ')[2], 'tmpfs', `/proc/mounts line: ${mountLine}`);
   });
 
+  test('file is read-only without :ro', async () => {
+    const name = uniqueName('sealed');
+    const target = `/run/secrets/${name}`;
+    await writeSecret(name, `${sentinel}-sealed`);
+    await createVolume(name, 'mode=0666');
+
+    const ran = await runWithVolume(name, 'sh', '-c', `grep ' ${target} ' /proc/mounts; echo changed > ${target} || echo write-refused`);
+
+    assert.equal(ran.code, 0, ran.stderr);
+    const [mountLine, outcome] = ran.stdout.trimEnd().split('\n');
+    assert.match(mountLine?.split(' ')[3] ?? '', /^ro,nosuid,nodev,noexec/, `/proc/mounts line: ${mountLine}`);
+    assert.equal(outcome, 'write-refused');
+  });
+
   test('secret file removed after container exits', async () => {
     const name = uniqueName('gone');
     const value = `${sentinel}-gone-${randomBytes(4).toString('hex')}`;
