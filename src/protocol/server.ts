@@ -63,7 +63,7 @@ export class PluginServer {
     this.#server = http.createServer({ requestTimeout: 150_000, headersTimeout: 10_000 }, (request, response) => {
       void this.#handle(request, response);
     });
-    // Node answers requests it cannot parse on its own, with no body; dockerd expects {"Err"}.
+    // Node responds to requests it cannot parse with a bare status line; dockerd expects {"Err"}.
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return;
       const body = JSON.stringify({ Err: `malformed HTTP request (${error.code ?? 'parse error'}) [INVALID_REQUEST]` });
@@ -139,10 +139,10 @@ export class PluginServer {
   }
 
   /**
-   * Answers a request that needs fields but came with no body. dockerd sends one when it retries
-   * a request after the plugin restarted, because the retry reuses a body it already read
-   * (moby issue 39331). A failed Get makes dockerd forget the volume, so a bodiless Get gets its
-   * connection closed instead, which dockerd treats as the plugin being away.
+   * Responds to a request that needs fields but came with no body. dockerd 20.10 sends one when
+   * it retries a request after the plugin restarted, because the retry reuses a body it already
+   * read (seen in an engine test). A failed Get makes dockerd forget the volume, so a bodiless
+   * Get gets its connection closed instead, which dockerd treats as the plugin being away.
    */
   #rejectEmptyBody(method: string, response: http.ServerResponse): void {
     this.#options.logger.warn({ method }, 'request without a body, probably a retry by dockerd after a plugin restart');

@@ -43,8 +43,8 @@ export async function sealFile(file: string): Promise<void> {
   try {
     await mount('-o', 'bind', file, staging);
     try {
-      // A bind of a shared mount joins its peer group, whose members would all get what is
-      // mounted on the file next; private, the staging mount takes no part in that.
+      // A bind of a shared mount joins its peer group, so it would get a copy of the mount made
+      // on the file next. Made private, it stays out of that group.
       await mount('--make-private', staging);
       await mount('-o', 'remount,bind,ro,nosuid,nodev,noexec', staging);
       await mount('-o', 'bind', staging, file);
