@@ -10,7 +10,10 @@ import { volumeDriverRoutes } from '../protocol/routes.ts';
 import { checkSocketFree, PluginServer } from '../protocol/server.ts';
 import { parseSettings, type Settings } from '../settings/settings.ts';
 import { StateStore } from '../volumes/state.ts';
+import { lockFolder } from '../volumes/lock.ts';
+import { releaseStaging } from '../volumes/seal.ts';
 import { ensureTmpfs, unmountTmpfs } from '../volumes/tmpfs.ts';
+import { mkdir } from 'node:fs/promises';
 import { VolumeService, describeError } from '../volumes/volumes.ts';
 
 export interface RunningDaemon {
@@ -25,8 +28,21 @@ export async function startDaemon(env: Readonly<Record<string, string | undefine
 
   // Before anything else: a second daemon on the same paths would delete the first one's files.
   await checkSocketFree(settings.socket);
+  await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
+  const stateLock = await lockFolder(settings.stateDir, 'DSV_STATE_DIR');
   const registry = new BackendRegistry(backendDefinitions, settings.env, log);
-  const tmpfs = await ensureTmpfs(settings.mountDir, settings.tmpfsSizeMb);
+  let tmpfs: Awaited<ReturnType<typeof ensureTmpfs>>;
+  let mountLock: Awaited<ReturnType<typeof lockFolder>>;
+  try {
+    tmpfs = await ensureTmpfs(settings.mountDir, settings.tmpfsSizeMb);
+    mountLock = await lockFolder(settings.mountDir, 'DSV_MOUNT_DIR').catch(async (error: unknown) => {
+      if (tmpfs.mounted) await unmountTmpfs(settings.mountDir).catch(() => undefined);
+      throw error;
+    });
+  } catch (error) {
+    await stateLock.release();
+    throw error;
+  }
   const volumes = new VolumeService({
     registry,
     state: new StateStore(settings.stateDir),
@@ -40,7 +56,9 @@ export async function startDaemon(env: Readonly<Record<string, string | undefine
     await volumes.start();
     await server.listen();
   } catch (error) {
+    await mountLock.release();
     if (tmpfs.mounted) await unmountTmpfs(settings.mountDir).catch(() => undefined);
+    await stateLock.release();
     throw error;
   }
   log.info(
@@ -60,6 +78,11 @@ export async function startDaemon(env: Readonly<Record<string, string | undefine
     async stop() {
       await server.close();
       await volumes.stop();
+      await releaseStaging().catch((error: unknown) =>
+        log.warn({ err: describeError(error) }, 'unmounting the seal staging tmpfs failed'),
+      );
+      await mountLock.release();
+      await stateLock.release();
       if (tmpfs.mounted) {
         // Fails while containers still hold files from it; the files were removed above anyway.
         await unmountTmpfs(settings.mountDir).catch((error: unknown) =>

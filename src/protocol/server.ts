@@ -202,7 +202,9 @@ function readBody(request: http.IncomingMessage): Promise<unknown> {
         reject(error);
       }
     });
-    request.once('error', reject);
+    request.once('error', (error) => {
+      reject(new DsvError('INVALID_REQUEST', 'the client closed the connection before the request was complete', { cause: error }));
+    });
   });
 }
 

@@ -17,6 +17,7 @@ const run = promisify(execFile);
 export const stagingDir = '/run/dsv-seal';
 
 let stagingReady: Promise<void> | undefined;
+let stagingMounted = false;
 
 function mount(...args: string[]): Promise<unknown> {
   return run('mount', args, { timeout: 10_000 });
@@ -61,8 +62,19 @@ async function prepareStaging(): Promise<void> {
   await mkdir(stagingDir, { recursive: true, mode: 0o700 });
   const mountInfo = await readFile('/proc/self/mountinfo', 'utf8');
   const mounted = mountInfo.split('\n').some((line) => line.split(' ')[4] === stagingDir);
-  if (!mounted) await mount('-t', 'tmpfs', '-o', 'size=1m,mode=0700,nosuid,nodev,noexec', 'dsv-seal', stagingDir);
+  if (!mounted) {
+    await mount('-t', 'tmpfs', '-o', 'size=1m,mode=0700,nosuid,nodev,noexec', 'dsv-seal', stagingDir);
+    stagingMounted = true;
+  }
   await mount('--make-private', stagingDir);
+}
+
+/** Unmounts the staging tmpfs if this process mounted it. */
+export async function releaseStaging(): Promise<void> {
+  if (!stagingMounted) return;
+  await run('umount', [stagingDir], { timeout: 10_000 });
+  stagingMounted = false;
+  stagingReady = undefined;
 }
 
 /**

@@ -58,6 +58,8 @@ export async function writeSecretFile(
   }
   await handle.close();
   await rename(temporary, target);
+  // Without root no mount is possible; the daemon logs that at start.
+  if (!canSeal()) return target;
   await sealFile(target).catch((error: unknown) => {
     const detail = (error as { stderr?: string }).stderr?.trim() || String(error);
     throw new DsvError('MOUNT_FAILED', `making the secret file read-only failed (${detail}); dsv needs root or CAP_SYS_ADMIN`, {
@@ -65,6 +67,11 @@ export async function writeSecretFile(
     });
   });
   return target;
+}
+
+/** Whether this process may mount, which sealing a secret file read-only needs. */
+export function canSeal(): boolean {
+  return process.geteuid?.() === 0;
 }
 
 /** Creates the volume's folder, or checks that an existing one is a real folder of this process. */
@@ -120,11 +127,12 @@ export async function removeStaleVolumeFiles(mountDir: string, volumes: Iterable
   const removed: string[] = [];
   for (const volume of volumes) {
     const directory = volumeDirectory(mountDir, volume);
-    const exists = await lstat(directory).then(
-      (stats) => stats.isDirectory(),
+    // Only a real folder of this process; one made by another user is left for the operator.
+    const ours = await lstat(directory).then(
+      (stats) => stats.isDirectory() && stats.uid === process.geteuid?.(),
       () => false,
     );
-    if (!exists) continue;
+    if (!ours) continue;
     await removeVolumeFiles(mountDir, volume);
     removed.push(volume);
   }

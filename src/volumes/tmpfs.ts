@@ -6,7 +6,7 @@
  * a symlink that sends a secret elsewhere.
  */
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, readdir, statfs } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DsvError } from '../errors.ts';
@@ -32,7 +32,13 @@ export async function ensureTmpfs(directory: string, sizeMb: number): Promise<Tm
     throw new DsvError('MOUNT_FAILED', 'DSV_MOUNT_DIR must not be "/"; use a folder of its own such as /run/dsv/volumes');
   }
   await mkdir(directory, { recursive: true, mode: 0o700 });
-  await checkOwnership(directory);
+  // A trailing "/" or "/." would make lstat follow a symlink, and a symlink in a parent folder
+  // would let its owner choose where the tmpfs goes, so the whole path must be free of them.
+  const resolved = path.resolve(directory);
+  if ((await realpath(resolved)) !== resolved) {
+    throw new DsvError('MOUNT_FAILED', `DSV_MOUNT_DIR ${directory} goes through a symlink; give the real path`);
+  }
+  await checkOwnership(resolved);
   if (await isTmpfs(directory)) return { mounted: false };
 
   if ((await readdir(directory)).length > 0) {

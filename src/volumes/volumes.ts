@@ -10,7 +10,7 @@ import { extractKey } from './json-key.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { isVolumeName } from './names.ts';
 import { describeOptions, parseVolumeOptions, type VolumeOptions } from './options.ts';
-import { removeStaleVolumeFiles, removeVolumeFiles, secretFilePath, writeSecretFile } from './secret-file.ts';
+import { canSeal, removeStaleVolumeFiles, removeVolumeFiles, secretFilePath, writeSecretFile } from './secret-file.ts';
 import { stringRecord, type StateStore, type VolumeRecord, type VolumeTable } from './state.ts';
 import { isTmpfs } from './tmpfs.ts';
 
@@ -66,6 +66,9 @@ export class VolumeService {
       } catch (error) {
         this.#logger.warn({ volume: name, err: describeError(error) }, 'volume options no longer valid');
       }
+    }
+    if (!canSeal()) {
+      this.#logger.warn('dsv runs without root, so secret files are not sealed read-only and containers that mount them without :ro can change them');
     }
     const removed = await removeStaleVolumeFiles(this.#mountDir, this.#volumes.keys());
     await this.#store.save(this.#volumes);

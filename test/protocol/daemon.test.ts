@@ -11,6 +11,9 @@ import { callPlugin } from '../support/plugin-client.ts';
 import { diskTempDir, removeDir, tmpfsTempDir } from '../support/temp.ts';
 
 const directories: string[] = [];
+
+/** Owner options this process may set, so the tests also run without root. */
+const ownOptions = { secret: 'prod/db/password', uid: String(process.getuid?.() ?? 0), gid: String(process.getgid?.() ?? 0) };
 after(async () => {
   for (const directory of directories) await removeDir(directory);
 });
@@ -36,10 +39,14 @@ describe('startDaemon', () => {
     const env = await environment();
     const socket = env.DSV_SOCKET!;
     const first = await startDaemon(env, captureLog().logger);
-    assert.deepEqual((await callPlugin(socket, 'VolumeDriver.Create', { Name: 'pw', Opts: { secret: 'prod/db/password' } })).body, {});
-    const file = String((await callPlugin(socket, 'VolumeDriver.Mount', { Name: 'pw', ID: 'a' })).body.Mountpoint);
-    assert.equal(await readFile(file, 'utf8'), 'file-secret\n');
-    await first.stop();
+    let file: string;
+    try {
+      assert.deepEqual((await callPlugin(socket, 'VolumeDriver.Create', { Name: 'pw', Opts: ownOptions })).body, {});
+      file = String((await callPlugin(socket, 'VolumeDriver.Mount', { Name: 'pw', ID: 'a' })).body.Mountpoint);
+      assert.equal(await readFile(file, 'utf8'), 'file-secret\n');
+    } finally {
+      await first.stop();
+    }
     await assert.rejects(access(socket), { code: 'ENOENT' });
     await assert.rejects(access(file), { code: 'ENOENT' });
 
@@ -89,7 +96,7 @@ describe('startDaemon', () => {
     const env = await environment();
     const first = await startDaemon(env, captureLog().logger);
     try {
-      await callPlugin(env.DSV_SOCKET!, 'VolumeDriver.Create', { Name: 'pw', Opts: { secret: 'prod/db/password' } });
+      await callPlugin(env.DSV_SOCKET!, 'VolumeDriver.Create', { Name: 'pw', Opts: ownOptions });
       const file = String((await callPlugin(env.DSV_SOCKET!, 'VolumeDriver.Mount', { Name: 'pw', ID: 'a' })).body.Mountpoint);
 
       await assert.rejects(startDaemon(env, captureLog().logger), /DSV_SOCKET .* is in use by another process/);
@@ -98,6 +105,25 @@ describe('startDaemon', () => {
     } finally {
       await first.stop();
     }
+  });
+
+  it('refuses a second daemon on the same folders', async () => {
+    const env = await environment();
+    const first = await startDaemon(env, captureLog().logger);
+    try {
+      await callPlugin(env.DSV_SOCKET!, 'VolumeDriver.Create', { Name: 'pw', Opts: ownOptions });
+      const file = String((await callPlugin(env.DSV_SOCKET!, 'VolumeDriver.Mount', { Name: 'pw', ID: 'a' })).body.Mountpoint);
+
+      const otherSocket = { ...env, DSV_SOCKET: `${env.DSV_SOCKET!}.other` };
+      await assert.rejects(startDaemon(otherSocket, captureLog().logger), /DSV_STATE_DIR .* is in use by process \d+/);
+      const otherState = { ...otherSocket, DSV_STATE_DIR: `${env.DSV_STATE_DIR!}-other` };
+      await assert.rejects(startDaemon(otherState, captureLog().logger), /DSV_MOUNT_DIR .* is in use by process \d+/);
+      assert.equal(await readFile(file, 'utf8'), 'file-secret\n');
+    } finally {
+      await first.stop();
+    }
+    const again = await startDaemon(env, captureLog().logger);
+    await again.stop();
   });
 
   it('never deletes a regular file at the socket path', async () => {
