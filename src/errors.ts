@@ -4,14 +4,14 @@
  * documentation page and the codes thrown by the code in step.
  */
 
-/** Who has to act: the user (request, options, secret, permissions), the backend, or dsv itself. */
+/** Party that has to act: the user (request, options, secret, permissions), the backend, or dsv itself. */
 export type Fault = 'caller' | 'backend' | 'internal';
 
 export interface ErrorSpec {
   readonly fault: Fault;
   /** Whether the same request may succeed if sent again later. */
   readonly retryable: boolean;
-  /** What the user should do, appended to the message Docker shows. */
+  /** Advice for the user, appended to the message Docker shows. */
   readonly hint: string;
 }
 
@@ -115,7 +115,7 @@ export const errorCatalog = {
 
 export type ErrorCode = keyof typeof errorCatalog;
 
-/** Where a failure happened, named in the message Docker shows. Never holds a secret value. */
+/** Location of a failure, named in the message Docker shows. It never contains a secret value. */
 export interface ErrorContext {
   volume?: string;
   backend?: string;

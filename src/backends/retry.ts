@@ -68,5 +68,5 @@ export async function fetchWithRetry(
 function timeoutError(policy: RetryPolicy, attempt: number, cause: unknown): DsvError {
   const seconds = policy.budgetMs / 1000;
   const attempts = attempt === 1 ? '1 attempt' : `${attempt} attempts`;
-  return new DsvError('TIMEOUT', `no answer within ${seconds} s (${attempts})`, { cause });
+  return new DsvError('TIMEOUT', `no response within ${seconds} s (${attempts})`, { cause });
 }

@@ -9,11 +9,11 @@ import { createLogger, type Logger } from '../log.ts';
 import { volumeDriverRoutes } from '../protocol/routes.ts';
 import { checkSocketFree, PluginServer } from '../protocol/server.ts';
 import { parseSettings, type Settings } from '../settings/settings.ts';
-import { StateStore } from '../volumes/state.ts';
+import { mkdir } from 'node:fs/promises';
 import { lockFolder } from '../volumes/lock.ts';
 import { releaseStaging } from '../volumes/seal.ts';
+import { StateStore } from '../volumes/state.ts';
 import { ensureTmpfs, unmountTmpfs } from '../volumes/tmpfs.ts';
-import { mkdir } from 'node:fs/promises';
 import { VolumeService, describeError } from '../volumes/volumes.ts';
 
 export interface RunningDaemon {
@@ -25,24 +25,23 @@ export interface RunningDaemon {
 export async function startDaemon(env: Readonly<Record<string, string | undefined>>, logger?: Logger): Promise<RunningDaemon> {
   const settings = parseSettings(env, backendDefinitions);
   const log = logger ?? createLogger(settings.logLevel);
+  // Each step that takes something pushes how to give it back; stop() and a failed start both
+  // run them in reverse order.
+  const teardown: Array<() => Promise<void>> = [];
+  const runTeardown = async (): Promise<void> => {
+    const steps = teardown.splice(0).reverse();
+    for (const step of steps) {
+      await step().catch((error: unknown) => log.warn({ err: describeError(error) }, 'shutdown step failed'));
+    }
+  };
 
   // Before anything else: a second daemon on the same paths would delete the first one's files.
   await checkSocketFree(settings.socket);
   await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
   const stateLock = await lockFolder(settings.stateDir, 'DSV_STATE_DIR');
+  teardown.push(() => stateLock.release());
+
   const registry = new BackendRegistry(backendDefinitions, settings.env, log);
-  let tmpfs: Awaited<ReturnType<typeof ensureTmpfs>>;
-  let mountLock: Awaited<ReturnType<typeof lockFolder>>;
-  try {
-    tmpfs = await ensureTmpfs(settings.mountDir, settings.tmpfsSizeMb);
-    mountLock = await lockFolder(settings.mountDir, 'DSV_MOUNT_DIR').catch(async (error: unknown) => {
-      if (tmpfs.mounted) await unmountTmpfs(settings.mountDir).catch(() => undefined);
-      throw error;
-    });
-  } catch (error) {
-    await stateLock.release();
-    throw error;
-  }
   const volumes = new VolumeService({
     registry,
     state: new StateStore(settings.stateDir),
@@ -52,13 +51,21 @@ export async function startDaemon(env: Readonly<Record<string, string | undefine
     retryPolicy: { ...defaultRetryPolicy, budgetMs: settings.fetchTimeoutMs },
   });
   const server = new PluginServer({ socket: settings.socket, routes: volumeDriverRoutes(volumes), logger: log });
+  let tmpfsMounted = false;
   try {
+    tmpfsMounted = (await ensureTmpfs(settings.mountDir, settings.tmpfsSizeMb)).mounted;
+    // Fails while containers still hold files from it; those files are removed before this step.
+    if (tmpfsMounted) teardown.push(() => unmountTmpfs(settings.mountDir));
+    const mountLock = await lockFolder(settings.mountDir, 'DSV_MOUNT_DIR');
+    teardown.push(() => mountLock.release());
+    teardown.push(() => releaseStaging());
+
     await volumes.start();
+    teardown.push(() => volumes.stop());
     await server.listen();
+    teardown.push(() => server.close());
   } catch (error) {
-    await mountLock.release();
-    if (tmpfs.mounted) await unmountTmpfs(settings.mountDir).catch(() => undefined);
-    await stateLock.release();
+    await runTeardown();
     throw error;
   }
   log.info(
@@ -66,7 +73,7 @@ export async function startDaemon(env: Readonly<Record<string, string | undefine
       socket: settings.socket,
       stateDir: settings.stateDir,
       mountDir: settings.mountDir,
-      tmpfsMounted: tmpfs.mounted,
+      tmpfsMounted,
       defaultBackend: settings.defaultBackend,
       backends: registry.names(),
     },
@@ -76,19 +83,7 @@ export async function startDaemon(env: Readonly<Record<string, string | undefine
   return {
     settings,
     async stop() {
-      await server.close();
-      await volumes.stop();
-      await releaseStaging().catch((error: unknown) =>
-        log.warn({ err: describeError(error) }, 'unmounting the seal staging tmpfs failed'),
-      );
-      await mountLock.release();
-      await stateLock.release();
-      if (tmpfs.mounted) {
-        // Fails while containers still hold files from it; the files were removed above anyway.
-        await unmountTmpfs(settings.mountDir).catch((error: unknown) =>
-          log.warn({ mountDir: settings.mountDir, err: describeError(error) }, 'tmpfs unmount failed'),
-        );
-      }
+      await runTeardown();
       log.info('dsv stopped');
     },
   };

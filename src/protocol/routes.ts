@@ -1,6 +1,6 @@
 /**
  * The route table: one entry per protocol method, each naming the request schema and the handler.
- * Handlers validate, act and respond; failures are turned into `Err` answers by the server alone.
+ * Handlers validate, act and respond. Only the server turns failures into `Err` responses.
  */
 import type { z } from 'zod';
 import type { VolumeInfo, VolumeService } from '../volumes/volumes.ts';

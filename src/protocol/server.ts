@@ -1,7 +1,7 @@
 /**
  * The plugin's HTTP server on a unix socket. Every request is a POST of a JSON body (dockerd sends
  * no Content-Type, and an empty body for Plugin.Activate); every failure, from an unknown route to
- * a malformed body to a backend error, becomes an `{"Err": ...}` answer in `respondWithError`.
+ * a malformed body to a backend error, becomes an `{"Err": ...}` response in `respondWithError`.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -157,14 +157,14 @@ export class PluginServer {
     send(response, 400, { Err: failure.describe() }, true);
   }
 
-  /** The one place where failures become protocol answers. */
+  /** Turns every failure into a protocol response; the only place that does. */
   #respondWithError(response: http.ServerResponse, method: string, error: unknown, started: number): void {
     const failure = toDsvError(error);
     const fields = { method: method.slice(0, 200), code: failure.code, durationMs: elapsed(started) };
     if (failure.code === 'INTERNAL') {
       this.#options.logger.error({ ...fields, err: error }, 'request failed');
     } else if (failure.code === 'VOLUME_NOT_FOUND') {
-      // dockerd asks every plugin about volumes it does not know, so these are routine.
+      // dockerd queries every plugin for volumes it does not know, so these are routine.
       this.#options.logger.debug({ ...fields, err: failure.describe() }, 'request failed');
     } else {
       this.#options.logger.info({ ...fields, err: failure.describe() }, 'request failed');
@@ -189,7 +189,7 @@ function readBody(request: http.IncomingMessage): Promise<unknown> {
         chunks.push(chunk);
         return;
       }
-      // Stop reading at once; the error answer closes the connection, which discards the rest.
+      // Stop reading at once. The error response closes the connection, which discards the rest.
       request.off('data', onData);
       request.pause();
       reject(new DsvError('INVALID_REQUEST', `request body is larger than ${maxBodyBytes} bytes`));

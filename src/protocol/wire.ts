@@ -36,7 +36,7 @@ export interface WireVolume {
   Name: string;
   /** Absent while the volume is not mounted. */
   Mountpoint?: string;
-  /** RFC 3339; anything else makes dockerd drop the whole List answer. */
+  /** RFC 3339, because anything else makes dockerd drop the whole List response. */
   CreatedAt?: string;
   Status?: Record<string, string | number>;
 }

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DsvError } from '../errors.ts';
 import { extractKey } from './json-key.ts';
+import { assertNoSecret } from '../../test/support/no-secret.ts';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -89,7 +90,7 @@ describe('extractKey', () => {
       failure(`["${sentinel}"]`, 'a'),
     ];
     for (const error of errors) {
-      assert.ok(!error.describe().includes(sentinel), error.describe());
+      assertNoSecret(error.describe(), sentinel, 'the error');
       assert.equal(error.cause, undefined);
     }
   });

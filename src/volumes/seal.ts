@@ -1,6 +1,6 @@
 /**
- * Makes a secret file read-only for every container, whatever mount options the container asks
- * for. Docker bind-mounts the file read-write unless the user adds `:ro`, and a container that
+ * Makes a secret file read-only for every container, whatever mount options the container requests.
+ * Docker bind-mounts the file read-write unless the user adds `:ro`, and a container that
  * may write could change the value or its mode bits (setuid) for every other container sharing
  * the volume. A read-only bind mount over the file stops that, because every mount made from it,
  * the container's included, copies its read-only, nosuid, nodev and noexec flags.
@@ -78,8 +78,8 @@ export async function releaseStaging(): Promise<void> {
 }
 
 /**
- * Removes the bind mount from `file`, if there is one. Lazy, so a container that still holds
- * the file keeps its own mount of it; a file that is no mount point is left as it is.
+ * Removes the bind mount from `file`, if there is one. The unmount is lazy, so a container that
+ * still uses the file keeps its own mount of it. A file that is no mount point is left as it is.
  */
 export async function unsealFile(file: string): Promise<void> {
   await run('umount', ['-l', file], { timeout: 10_000 }).catch(() => undefined);

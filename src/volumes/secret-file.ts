@@ -69,7 +69,7 @@ export async function writeSecretFile(
   return target;
 }
 
-/** Whether this process may mount, which sealing a secret file read-only needs. */
+/** Returns whether this process may mount, which sealing a secret file read-only needs. */
 export function canSeal(): boolean {
   return process.geteuid?.() === 0;
 }

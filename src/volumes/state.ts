@@ -1,6 +1,6 @@
 /**
  * The plugin's state file: every volume's name, raw options and creation time, and the mounts
- * counted per mount ID. It never holds a secret value. Each write goes to a temporary file that
+ * counted per mount ID. It never contains a secret value. Each write goes to a temporary file that
  * is synced and renamed over the old one, so a crash leaves either the old or the new state.
  *
  * In memory the state is kept in Maps and null-prototype objects, so names such as
@@ -14,7 +14,7 @@ import { isVolumeName } from './names.ts';
 export interface VolumeRecord {
   /** Options exactly as Create received them, in a null-prototype object. */
   readonly options: Readonly<Record<string, string>>;
-  /** RFC 3339; dockerd drops a whole List answer that holds anything else. */
+  /** RFC 3339, because dockerd drops a whole List response that contains anything else. */
   readonly createdAt: string;
   /** Mount count per mount ID; reset at startup because no mount outlives the plugin process. */
   readonly mounts: Map<string, number>;

@@ -9,6 +9,7 @@ import { captureLog, type CapturedLog } from '../../test/support/log-capture.ts'
 import { diskTempDir, removeDir, tmpfsTempDir } from '../../test/support/temp.ts';
 import { StateStore } from './state.ts';
 import { VolumeService } from './volumes.ts';
+import { assertNoSecret } from '../../test/support/no-secret.ts';
 
 const sentinel = 'SENTINEL-7f3a9c-do-not-log';
 const quickPolicy = { budgetMs: 500, baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 3 };
@@ -416,7 +417,7 @@ describe('VolumeService', () => {
     ];
     await f.volumes.unmount('s', 'a');
 
-    for (const error of errors) assert.ok(!error.describe().includes(sentinel), error.describe());
+    for (const error of errors) assertNoSecret(error.describe(), sentinel, 'an error');
     assert.ok(!f.log.text().includes(sentinel), 'a log line contains the sentinel');
     assert.ok(!(await readFile(path.join(f.stateDir, 'volumes.json'), 'utf8')).includes(sentinel));
   });

@@ -153,7 +153,10 @@ export class VolumeService {
           await writeSecretFile(this.#mountDir, name, value, options);
         } catch (error) {
           await this.#removeFiles(name).catch(() => undefined);
-          const failure = error instanceof DsvError ? error : new DsvError('MOUNT_FAILED', `writing the secret file failed: ${describeError(error)}`, { cause: error });
+          const failure =
+            error instanceof DsvError
+              ? error
+              : new DsvError('MOUNT_FAILED', `writing the secret file failed: ${describeError(error)}`, { cause: error });
           throw failure.withContext(contextOf(name, options));
         } finally {
           value.fill(0);
@@ -289,7 +292,7 @@ export class VolumeService {
 
   async #removeFiles(name: string): Promise<void> {
     const complete = await removeVolumeFiles(this.#mountDir, name);
-    if (!complete) this.#logger.warn({ volume: name }, 'volume folder kept: it holds files dsv did not write');
+    if (!complete) this.#logger.warn({ volume: name }, 'volume folder kept because it contains files dsv did not write');
   }
 
   /**
@@ -302,7 +305,7 @@ export class VolumeService {
     );
   }
 
-  /** Log fields naming the volume's backend and secret, read from raw options so they never throw. */
+  /** Builds log fields naming the volume's backend and secret from raw options, which cannot fail to parse. */
   #referenceFields(name: string, record: VolumeRecord): Record<string, string> {
     return {
       volume: name,

@@ -20,6 +20,7 @@ import { createLogger, type Logger } from '../../src/log.ts';
 import { credentialsFile, startAwsFake, type AwsFake } from '../fakes/aws.ts';
 import { captureLog } from '../support/log-capture.ts';
 import { diskTempDir, removeDir } from '../support/temp.ts';
+import { assertNoSecret } from '../support/no-secret.ts';
 
 for (const name of Object.keys(process.env)) {
   if (name.startsWith('AWS_') || /^(https?|no|all)_proxy$/i.test(name)) delete process.env[name];
@@ -260,7 +261,7 @@ test('non-string SecretString is a backend error', async () => {
     fake.malformNext(1, value);
     const error = await fetchError(target, fake.demoSecret);
     assertCode(error, 'BACKEND_ERROR', `"${fake.demoSecret}"`, 'malformed response', 'SecretString');
-    assert.ok(!error.describe().includes(sentinel), error.describe());
+    assertNoSecret(error.describe(), sentinel, 'the error');
     assert.ok(!error.message.includes('424242'), error.message);
   }
   assert.equal(await fetchText(target, fake.demoSecret), fake.demoValue, 'the fake kept sending malformed responses');
@@ -273,7 +274,7 @@ test('non-base64 SecretBinary is a backend error', async () => {
     fake.malformNext(1, value);
     const error = await fetchError(target, 'binary/malformed');
     assertCode(error, 'BACKEND_ERROR', '"binary/malformed"', 'malformed response', 'SecretBinary');
-    assert.ok(!error.describe().includes(sentinel), error.describe());
+    assertNoSecret(error.describe(), sentinel, 'the error');
   }
 });
 
@@ -372,7 +373,7 @@ test('sentinel value never appears in errors', async () => {
     ['ACCESS_DENIED', 'SECRET_DELETED', 'INVALID_OPTION', 'INVALID_CREDENTIALS', 'THROTTLED', 'BACKEND_UNAVAILABLE'],
   );
   for (const error of errors) {
-    assert.ok(!error.describe().includes(sentinel), error.describe());
+    assertNoSecret(error.describe(), sentinel, 'the error');
     assert.ok(!inspect(error, { depth: 10 }).includes(sentinel), `${error.code} cause holds the value`);
   }
 });

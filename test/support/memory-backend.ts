@@ -10,7 +10,7 @@ export class MemoryBackend implements SecretBackend {
   readonly secrets = new Map<string, Uint8Array>();
   readonly fetches: SecretRequest[] = [];
   readonly #failures: Array<{ code: ErrorCode; retryAfterMs?: number }> = [];
-  /** Delay before each answer in ms; a fetch waits for its signal when it is Infinity. */
+  /** Delay before each response in ms; a fetch waits for its signal when it is Infinity. */
   delayMs = 0;
 
   set(secret: string, value: string | Uint8Array): void {
@@ -54,7 +54,7 @@ function waitOrAbort(delayMs: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** A definition named `memory` that serves `backend`, with one extra option `version`. */
+/** Builds a definition named `memory` that serves `backend`, with one extra option `version`. */
 export function memoryBackendDefinition(backend: MemoryBackend): BackendDefinition {
   return {
     name: 'memory',

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isTmpfs } from '../../src/volumes/tmpfs.ts';
 
-/** A fresh folder on /dev/shm; throws if /dev/shm is not a tmpfs, so no value reaches a disk. */
+/** Creates a fresh folder on /dev/shm; throws if /dev/shm is not a tmpfs, so no value reaches a disk. */
 export async function tmpfsTempDir(prefix: string): Promise<string> {
   const directory = await mkdtemp(path.join('/dev/shm', `${prefix}-`));
   if (!(await isTmpfs(directory))) {
@@ -16,7 +16,7 @@ export async function tmpfsTempDir(prefix: string): Promise<string> {
   return directory;
 }
 
-/** A fresh folder for state files and other data that holds no secret value. */
+/** Creates a fresh folder for state files and other data without secret values. */
 export function diskTempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DsvError, type ErrorCode } from '../../errors.ts';
 import { mapAwsError, parseRetryAfter } from './errors.ts';
+import { assertNoSecret } from '../../../test/support/no-secret.ts';
 
 const request = { service: 'Secrets Manager', reference: 'prod/db/password' };
 
@@ -106,7 +107,7 @@ test('failure on a 2xx body keeps its text and cause out', () => {
   });
   const mapped = mapAwsError(error, request);
   assert.equal(mapped.code, 'BACKEND_ERROR');
-  assert.ok(!mapped.message.includes(sentinel), mapped.message);
+  assertNoSecret(mapped.message, sentinel, 'the message');
   assert.equal(mapped.cause, undefined);
 });
 
